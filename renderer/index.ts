@@ -1,0 +1,2 @@
+// Placeholder until the React UI lands: renderer/ is DOM-only.
+document.title = 'Tunnelvision';

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// `npm test`: everything a fresh machine needs, then every check and test, then one summary line
+// `N passed, N failed, N skipped`. Dependency-free so it can run before `npm ci`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { SYSTEM_DEPS } from './system-deps.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+
+function run(cmd, args, opts = {}) {
+  console.log(`\n$ ${[cmd, ...args].join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+  return r.status === 0;
+}
+
+function onPath(command) {
+  if (command.includes('/')) return existsSync(command);
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => existsSync(join(dir, command)));
+}
+
+function ensureSystemPackages() {
+  const missing = [...new Set(SYSTEM_DEPS.filter((d) => !onPath(d.command)).map((d) => d.pkg))];
+  if (missing.length === 0) return;
+  const install = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  const canApt = process.getuid?.() === 0 && onPath('apt-get');
+  if (!canApt) {
+    console.error(`The test suites need these system packages: ${missing.join(', ')}.\nInstall them with:\n  sudo apt-get update && sudo ${install}`);
+    process.exit(1);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!run('apt-get', ['update', '-qq'], { env }) || !run('sh', ['-c', install], { env })) {
+    console.error(`Installing ${missing.join(', ')} failed; run:\n  apt-get update && ${install}`);
+    process.exit(1);
+  }
+}
+
+function ensureNodeModules() {
+  const marker = 'node_modules/.package-lock.json';
+  const stale = !existsSync(marker) || statSync('package-lock.json').mtimeMs > statSync(marker).mtimeMs;
+  if (stale && !run('npm', ['ci'])) process.exit(1);
+}
+
+ensureSystemPackages();
+ensureNodeModules();
+
+const checks = [
+  ['build', 'npm', ['run', '--silent', 'build']],
+  ['typecheck', 'npm', ['run', '--silent', 'typecheck']],
+  ['lint', 'npm', ['run', '--silent', 'lint']],
+];
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failures = [];
+for (const [name, cmd, args] of checks) {
+  if (run(cmd, args)) passed++;
+  else { failed++; failures.push(name); }
+}
+
+mkdirSync('test-results', { recursive: true });
+const report = 'test-results/vitest.json';
+run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+if (!existsSync(report)) {
+  failed++;
+  failures.push('vitest (no report written)');
+} else {
+  const json = JSON.parse(readFileSync(report, 'utf8'));
+  for (const file of json.testResults) {
+    const rel = file.name.replace(root, '');
+    if (file.status === 'failed' && file.assertionResults.every((t) => t.status !== 'failed')) {
+      // A failure outside any test (a hook, the leak check, an import error) fails the file.
+      failed++;
+      failures.push(`${rel}: ${(file.message || 'suite failed').split('\n')[0]}`);
+    }
+    for (const t of file.assertionResults) {
+      if (t.status === 'passed') passed++;
+      else if (t.status === 'failed') { failed++; failures.push(`${rel}: ${t.fullName}`); }
+      else {
+        // Nothing is skipped silently: a skipped or todo test is a failure of the suite's honesty.
+        failed++;
+        failures.push(`${rel}: ${t.fullName} was ${t.status}; only the Electron suite may skip, and it says why`);
+      }
+    }
+  }
+}
+
+if (failures.length) console.log(`\nFailed:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed === 0 ? 0 : 1);
