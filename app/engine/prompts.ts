@@ -1,0 +1,20 @@
+// What the engine may ask a person while connecting. The host decides how to ask: the CLI on its
+// TTY or through SSH_ASKPASS, the desktop app in a modal dialog. Resolving null means "cancelled".
+import type { HostKeyQuestion } from './hostKeys.js';
+
+export interface KeyboardInteractiveQuestion {
+  hop: string;
+  name: string;
+  instructions: string;
+  prompts: Array<{ prompt: string; echo: boolean }>;
+}
+
+export interface Prompter {
+  hostKey?(q: HostKeyQuestion): Promise<boolean>;
+  passphrase?(q: { hop: string; keyFile: string; retry: boolean }): Promise<string | null>;
+  password?(q: { hop: string; user: string; retry: boolean }): Promise<string | null>;
+  keyboardInteractive?(q: KeyboardInteractiveQuestion): Promise<string[] | null>;
+}
+
+/** Looks up a secret by the reference a profile holds (desktop: safeStorage). */
+export type SecretResolver = (ref: string) => Promise<string | undefined>;

@@ -1,0 +1,270 @@
+// An SSH session to the final server, reached directly or through a chain of jump hosts, each hop
+// with its own auth and host-key check. Every failure names the hop it belongs to.
+import { connect as tcpConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { Endpoint, HostKeyPolicy, Keepalive } from '../profiles/schema.js';
+import { hostPort } from '../shared/address.js';
+import { TunnelError } from '../shared/errors.js';
+import { makeAuthHandler, planAttempts } from './auth.js';
+import { checkHostKey, type HostKeyInfo } from './hostKeys.js';
+import type { Prompter, SecretResolver } from './prompts.js';
+import { PREFERRED_CIPHERS } from './ciphers.js';
+
+export interface SessionOptions {
+  server: Endpoint;
+  jumps: Endpoint[];
+  hostKey: HostKeyPolicy;
+  keepalive: Keepalive;
+  connectTimeoutMs: number;
+  ciphers?: string[] | undefined;
+  prompter: Prompter;
+  secrets?: SecretResolver | undefined;
+  /** The user when an endpoint names none (OpenSSH: the local user name). */
+  defaultUser: string;
+}
+
+export interface HopInfo {
+  label: string;
+  host: string;
+  port: number;
+  user: string;
+  hostKey?: HostKeyInfo;
+}
+
+export function hopLabel(e: Pick<Endpoint, 'host' | 'port'> & { user?: string | undefined }): string {
+  return `${e.user ? `${e.user}@` : ''}${hostPort(e.host, e.port)}`;
+}
+
+/** A live chain of SSH clients; the last one is the session the forwards use. */
+export class Session {
+  private disposed: Promise<void> | undefined;
+
+  constructor(
+    readonly clients: Client[],
+    readonly hops: HopInfo[],
+  ) {}
+
+  get client(): Client {
+    return this.clients[this.clients.length - 1]!;
+  }
+
+  /** Closes every hop, last first, and resolves once their sockets are closed. */
+  dispose(): Promise<void> {
+    this.disposed ??= (async () => {
+      for (const client of [...this.clients].reverse()) await endClient(client);
+    })();
+    return this.disposed;
+  }
+}
+
+export async function openSession(opts: SessionOptions, signal?: AbortSignal): Promise<Session> {
+  const endpoints = [...opts.jumps, opts.server];
+  const clients: Client[] = [];
+  const hops: HopInfo[] = [];
+  try {
+    for (const [i, endpoint] of endpoints.entries()) {
+      const user = endpoint.user ?? opts.defaultUser;
+      const hop: HopInfo = { label: hopLabel({ ...endpoint, user }), host: endpoint.host, port: endpoint.port, user };
+      const previous = clients[i - 1];
+      const sock = previous ? await dialThrough(previous, hops[i - 1]!.label)(endpoint.host, endpoint.port, { address: '127.0.0.1', port: 0 }) : await tcp(endpoint, hop.label, opts.connectTimeoutMs, signal);
+      const isFinal = i === endpoints.length - 1;
+      const client = await connectHop({ ...opts, endpoint, user, hop, sock, isFinal }, signal);
+      clients.push(client);
+      hops.push(hop);
+    }
+  } catch (err) {
+    for (const client of clients.reverse()) await endClient(client);
+    throw err;
+  }
+  return new Session(clients, hops);
+}
+
+function tcp(endpoint: Endpoint, hop: string, timeoutMs: number, signal?: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = tcpConnect({ host: endpoint.host, port: endpoint.port });
+    const fail = (err: TunnelError) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      sock.destroy();
+      reject(err);
+    };
+    const onAbort = () => fail(new TunnelError('CONNECTION_LOST', 'Connection attempt cancelled.', { hop }));
+    const timer = setTimeout(() => fail(new TunnelError('CONNECT_TIMEOUT', `No TCP connection to ${hop} within ${timeoutMs / 1000} s.`, { hop })), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    sock.once('error', (err: NodeJS.ErrnoException) => fail(socketError(err, hop)));
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      sock.removeAllListeners('error');
+      sock.setNoDelay(true);
+      resolve(sock);
+    });
+  });
+}
+
+export function socketError(err: NodeJS.ErrnoException, hop: string): TunnelError {
+  switch (err.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return new TunnelError('DNS', `Cannot resolve ${hop}: the name is unknown (${err.code}).`, { hop, cause: err });
+    case 'ECONNREFUSED':
+      return new TunnelError('CONNECT_REFUSED', `${hop} refused the connection: nothing is listening there, or a firewall rejects it.`, { hop, cause: err });
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new TunnelError('HOST_UNREACHABLE', `${hop} is unreachable (${err.code}).`, { hop, cause: err });
+    case 'ETIMEDOUT':
+      return new TunnelError('CONNECT_TIMEOUT', `Connection to ${hop} timed out.`, { hop, cause: err });
+    default:
+      return new TunnelError('CONNECTION_LOST', `Connection to ${hop} failed: ${err.message}`, { hop, cause: err });
+  }
+}
+
+/** Opens a channel to host:port; rejects with a TunnelError. */
+export type Dialer = (host: string, port: number, src: { address: string; port: number }) => Promise<Duplex>;
+
+/** `direct-tcpip` over `client`, with channel-open failures mapped for people. */
+export function dialThrough(client: Client, hop: string): Dialer {
+  return (host, port, src) =>
+    new Promise((resolve, reject) => {
+      client.forwardOut(src.address, src.port, host, port, (err: Error | undefined, channel: ClientChannel) => {
+        if (err) reject(channelOpenError(err, hostPort(host, port), hop));
+        else resolve(channel);
+      });
+    });
+}
+
+/** SSH channel-open failure reasons (RFC 4254 §5.1) as errors a person can act on. */
+export function channelOpenError(err: Error & { reason?: number | string }, target: string, hop: string): TunnelError {
+  const detail = err.message.replace(/^\(SSH\) Channel open failure: ?/, '') || 'no reason given';
+  if (err.reason === 1) {
+    return new TunnelError('CHANNEL_REFUSED', `${hop} refused to open a channel to ${target}: administratively prohibited (${detail}). The server's AllowTcpForwarding or PermitOpen forbids it.`, { hop, cause: err });
+  }
+  if (err.reason === 2) {
+    if (/name|resolve|getaddrinfo|not known|no address/i.test(detail)) {
+      return new TunnelError('DNS', `${hop} cannot resolve ${target} (${detail}).`, { hop, cause: err });
+    }
+    return new TunnelError('TARGET_REFUSED', `${hop} could not connect to ${target}: ${detail}.`, { hop, cause: err });
+  }
+  return new TunnelError('CHANNEL_REFUSED', `${hop} did not open a channel to ${target}: ${detail}.`, { hop, cause: err });
+}
+
+interface HopConnect extends SessionOptions {
+  endpoint: Endpoint;
+  user: string;
+  hop: HopInfo;
+  sock: Duplex;
+  isFinal: boolean;
+}
+
+function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
+  const label = o.hop.label;
+  const client = new ssh2.Client();
+  sockets.set(client, o.sock);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let hostKeyError: TunnelError | undefined;
+    let prompting = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const armTimer = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(new TunnelError('CONNECT_TIMEOUT', `SSH handshake with ${label} did not finish within ${o.connectTimeoutMs / 1000} s.`, { hop: label })), o.connectTimeoutMs);
+    };
+    // A person reading a fingerprint or typing a password is not a dead server: stop the clock meanwhile.
+    const onPrompt = (asking: boolean) => {
+      prompting += asking ? 1 : -1;
+      if (prompting > 0) clearTimeout(timer);
+      else if (!settled) armTimer();
+    };
+    const auth = makeAuthHandler(planAttempts(o.endpoint.auth), { hop: label, user: o.user, prompter: o.prompter, secrets: o.secrets, onPrompt });
+
+    const fail = (err: TunnelError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      client.removeAllListeners('ready');
+      o.sock.destroy();
+      void endClient(client).then(() => reject(err));
+    };
+    const onAbort = () => fail(new TunnelError('CONNECTION_LOST', 'Connection attempt cancelled.', { hop: label }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    client.on('error', (err: Error & { level?: string }) => {
+      if (settled) return;
+      if (hostKeyError) return fail(hostKeyError);
+      if (auth.aborted) return fail(auth.aborted);
+      if (err.level === 'client-authentication') {
+        const tried = auth.tried.length ? auth.tried.join(', ') : 'nothing (no usable key, agent or prompt)';
+        return fail(new TunnelError('AUTH_FAILED', `Permission denied at ${label}: the server accepted none of what was tried (${tried}).`, { hop: label, cause: err }));
+      }
+      if (err.level === 'client-socket') return fail(socketError(err as NodeJS.ErrnoException, label));
+      fail(new TunnelError('PROTOCOL', `SSH handshake with ${label} failed: ${err.message}`, { hop: label, cause: err }));
+    });
+    client.on('close', () => fail(hostKeyError ?? auth.aborted ?? new TunnelError('CONNECTION_LOST', `${label} closed the connection during the handshake.`, { hop: label })));
+    client.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      client.removeAllListeners('error');
+      client.removeAllListeners('close');
+      // From here on the owner listens for 'close'; errors are followed by close, so only absorb them.
+      client.on('error', () => {});
+      resolve(client);
+    });
+
+    const config: ConnectConfig = {
+      sock: o.sock as ConnectConfig['sock'],
+      username: o.user,
+      readyTimeout: 0,
+      keepaliveInterval: o.keepalive.intervalSeconds * 1000,
+      keepaliveCountMax: o.keepalive.countMax,
+      algorithms: { cipher: (o.ciphers ?? PREFERRED_CIPHERS) as NonNullable<ConnectConfig['algorithms']>['cipher'] },
+      authHandler: auth.handler,
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        onPrompt(true);
+        checkHostKey(
+          { host: o.endpoint.host, port: o.endpoint.port, hop: label, policy: o.hostKey, checkPinned: o.isFinal, ...(o.prompter.hostKey ? { ask: o.prompter.hostKey } : {}) },
+          key,
+        ).then(
+          (info) => {
+            o.hop.hostKey = info;
+            onPrompt(false);
+            verify(true);
+          },
+          (err: unknown) => {
+            hostKeyError = err instanceof TunnelError ? err : new TunnelError('HOST_KEY_REJECTED', String(err), { hop: label });
+            onPrompt(false);
+            verify(false);
+          },
+        );
+      },
+    };
+    armTimer();
+    client.connect(config);
+  });
+}
+
+// The socket under each client is ours (we made it, or it is a channel of the previous hop), so
+// closing waits on it rather than on ssh2's internals.
+const sockets = new WeakMap<Client, Duplex>();
+const DISCONNECT_GRACE_MS = 1_000;
+
+/** Sends SSH disconnect and resolves once the client's socket is closed; a dead peer gets a short grace, then the socket is destroyed. */
+export function endClient(client: Client): Promise<void> {
+  const sock = sockets.get(client);
+  if (!sock || sock.destroyed) {
+    client.end();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const grace = setTimeout(() => sock.destroy(), DISCONNECT_GRACE_MS);
+    sock.once('close', () => {
+      clearTimeout(grace);
+      resolve();
+    });
+    client.end();
+  });
+}

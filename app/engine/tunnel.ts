@@ -1,0 +1,310 @@
+// One profile's tunnel, supervised: binds its listeners once, keeps an SSH session under them,
+// reconnects with backoff when the session drops, never retries what a person must fix, and
+// reports "open" only while every forward is listening or bound.
+import { userInfo } from 'node:os';
+import type { Client, ClientChannel, AcceptConnection, RejectConnection, TcpConnectionDetails } from 'ssh2';
+import type { Profile } from '../profiles/schema.js';
+import { hostPort } from '../shared/address.js';
+import { Emitter } from '../shared/emitter.js';
+import { TunnelError, describeError, isFatal, toWireError, type WireError } from '../shared/errors.js';
+import { nextDelayMs } from './backoff.js';
+import { LocalListener, RemoteForwarder, type ForwardStats } from './forwards.js';
+import type { Prompter, SecretResolver } from './prompts.js';
+import { dialThrough, openSession, type HopInfo, type Session } from './session.js';
+
+export interface OpenForward {
+  index: number;
+  type: 'local' | 'remote' | 'dynamic';
+  label: string;
+  /** Where clients connect: the local listener, or for -R the server's bind (with the assigned port). */
+  bindHost: string;
+  bindPort: number;
+  targetHost?: string;
+  targetPort?: number;
+}
+
+export type TunnelState =
+  | { state: 'stopped' }
+  | { state: 'connecting'; attempt: number }
+  | { state: 'open'; since: number; hops: HopSummary[]; forwards: OpenForward[] }
+  | { state: 'reconnecting'; attempt: number; delayMs: number; error: WireError }
+  | { state: 'failed'; error: WireError }
+  | { state: 'closed' };
+
+export interface HopSummary {
+  label: string;
+  hostKey?: { type: string; fingerprint: string };
+}
+
+export interface LogEntry {
+  time: number;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export interface TunnelOptions {
+  profile: Profile;
+  prompter?: Prompter;
+  secrets?: SecretResolver;
+  /** The user for endpoints that name none; OpenSSH uses the local user name. */
+  defaultUser?: string;
+  /** Injected for tests of the backoff; Math.random otherwise. */
+  random?: () => number;
+}
+
+type TunnelEvents = {
+  state: (s: TunnelState) => void;
+  log: (entry: LogEntry) => void;
+};
+
+export class Tunnel extends Emitter<TunnelEvents> {
+  private current: TunnelState = { state: 'stopped' };
+  private readonly listeners: LocalListener[] = [];
+  private readonly remotes: RemoteForwarder[] = [];
+  private session: Session | undefined;
+  private readonly abort = new AbortController();
+  private wake: (() => void) | undefined;
+  private stopping: Promise<void> | undefined;
+  private run: Promise<void> | undefined;
+  private readonly sessionWaiters = new Set<(s: Session | undefined) => void>();
+
+  constructor(private readonly opts: TunnelOptions) {
+    super();
+    const events = { connectionFailed: (err: TunnelError) => this.log('warn', describeError(err)) };
+    for (const f of opts.profile.forwards) {
+      if (f.type === 'remote') this.remotes.push(new RemoteForwarder(f, events));
+      else this.listeners.push(new LocalListener(f, (host, port, src) => this.dial(host, port, src), events));
+    }
+  }
+
+  get profile(): Profile {
+    return this.opts.profile;
+  }
+
+  get state(): TunnelState {
+    return this.current;
+  }
+
+  /** Starts supervising; resolves at once. Watch `state` for open / failed. */
+  start(): void {
+    this.run ??= this.supervise();
+  }
+
+  /** Resolves at the first `open`, or rejects with the error of `failed` / when stopped first. */
+  whenOpen(): Promise<Extract<TunnelState, { state: 'open' }>> {
+    return new Promise((resolve, reject) => {
+      const check = (s: TunnelState) => {
+        if (s.state === 'open') resolve(s);
+        else if (s.state === 'failed') reject(s.error);
+        else if (s.state === 'closed') reject(toWireError(new TunnelError('CONNECTION_LOST', 'The tunnel was stopped.')));
+        else return false;
+        return true;
+      };
+      if (check(this.current)) return;
+      const off = this.on('state', (s) => {
+        if (check(s)) off();
+      });
+    });
+  }
+
+  /** Skips the backoff wait (wake from sleep, network change, the user's "retry now"). */
+  retryNow(): void {
+    this.wake?.();
+  }
+
+  stats(): ForwardStats[] {
+    let l = 0;
+    let r = 0;
+    return this.opts.profile.forwards.map((f) => (f.type === 'remote' ? this.remotes[r++]! : this.listeners[l++]!).stats());
+  }
+
+  /** Closes the session and every listener and connection; resolves once the ports are free. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.abort.abort();
+      this.wake?.();
+      await this.closeSession(true);
+      await this.run?.catch(() => {});
+      await Promise.all([...this.listeners.map((l) => l.dispose()), ...this.remotes.map((r) => r.dispose())]);
+      this.setState({ state: 'closed' });
+    })();
+    return this.stopping;
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private setState(s: TunnelState): void {
+    this.current = s;
+    this.emit('state', s);
+  }
+
+  private log(level: LogEntry['level'], message: string): void {
+    this.emit('log', { time: Date.now(), level, message });
+  }
+
+  private async supervise(): Promise<void> {
+    try {
+      for (const l of this.listeners) await l.listen();
+    } catch (err) {
+      return this.fail(err);
+    }
+    const { reconnect } = this.opts.profile;
+    let attempt = 0;
+    while (!this.stopped) {
+      attempt++;
+      this.setState({ state: 'connecting', attempt });
+      let error: unknown;
+      try {
+        const session = await this.connect();
+        const openedAt = Date.now();
+        error = await this.serve(session);
+        // autossh's gate: a session that lasted is a fresh start, not one more failure in a row.
+        if (Date.now() - openedAt >= reconnect.resetAfterSeconds * 1000) attempt = 0;
+      } catch (err) {
+        error = err;
+      }
+      if (this.stopped) return;
+      if (isFatal(error) || !reconnect.enabled) return this.fail(error);
+      const delayMs = nextDelayMs(Math.max(attempt, 1), reconnect, this.opts.random ?? Math.random);
+      const wire = toWireError(error);
+      this.log('warn', `${describeError(wire)} Reconnecting in ${(delayMs / 1000).toFixed(1)} s.`);
+      this.setState({ state: 'reconnecting', attempt: Math.max(attempt, 1), delayMs, error: wire });
+      await this.sleep(delayMs);
+    }
+  }
+
+  private async fail(err: unknown): Promise<void> {
+    const error = toWireError(err);
+    this.log('error', describeError(error));
+    // A failed tunnel holds nothing: its ports are free for whatever the person does next.
+    await Promise.all(this.listeners.map((l) => l.dispose()));
+    if (!this.stopped) this.setState({ state: 'failed', error });
+  }
+
+  private async connect(): Promise<Session> {
+    const p = this.opts.profile;
+    const session = await openSession(
+      {
+        server: p.server,
+        jumps: p.jumps,
+        hostKey: p.hostKey,
+        keepalive: p.keepalive,
+        connectTimeoutMs: p.connectTimeoutSeconds * 1000,
+        ciphers: p.ciphers,
+        prompter: this.opts.prompter ?? {},
+        secrets: this.opts.secrets,
+        defaultUser: this.opts.defaultUser ?? userInfo().username,
+      },
+      this.abort.signal,
+    );
+    if (this.stopped) {
+      await session.dispose();
+      throw new TunnelError('CONNECTION_LOST', 'The tunnel was stopped.');
+    }
+    this.session = session;
+    try {
+      if (this.stopped) throw new TunnelError('CONNECTION_LOST', 'The tunnel was stopped.');
+      session.client.on('tcp connection', (info: TcpConnectionDetails, accept: AcceptConnection<ClientChannel>, reject: RejectConnection) => {
+        const remote = this.remotes.find((r) => r.matches(info));
+        if (remote) remote.handle(accept, reject);
+        else reject();
+      });
+      for (const r of this.remotes) {
+        const port = await r.request(session.client, session.hops.at(-1)!.label);
+        if (r.forward.bindPort === 0) this.log('info', `Server assigned port ${port} for ${r.label}.`);
+      }
+    } catch (err) {
+      await this.closeSession(false);
+      throw err;
+    }
+    return session;
+  }
+
+  /** Reports open, hands the session to waiting connections, and resolves with why it ended. */
+  private serve(session: Session): Promise<TunnelError> {
+    const ended = new Promise<TunnelError>((resolve) => {
+      let lastError: Error | undefined;
+      session.clients.forEach((client: Client, i) => {
+        const hop = session.hops[i]!.label;
+        client.on('error', (err: Error) => (lastError ??= err));
+        client.once('close', () => {
+          const why = lastError?.message === 'Keepalive timeout' ? `no answer to keepalives (${this.opts.profile.keepalive.countMax} × ${this.opts.profile.keepalive.intervalSeconds} s)` : lastError ? lastError.message : 'the connection closed';
+          resolve(new TunnelError('CONNECTION_LOST', `Lost the connection to ${hop}: ${why}.`, { hop }));
+        });
+      });
+    });
+    this.setState({ state: 'open', since: Date.now(), hops: session.hops.map(hopSummary), forwards: this.openForwards() });
+    this.log('info', `Open: ${this.openForwards().map((f) => f.label).join('; ')}`);
+    for (const resolve of this.sessionWaiters) resolve(session);
+    this.sessionWaiters.clear();
+    // stop() closes the session, which ends this wait too.
+    return ended.finally(() => this.closeSession(false));
+  }
+
+  private openForwards(): OpenForward[] {
+    let l = 0;
+    let r = 0;
+    return this.opts.profile.forwards.map((f, index) => {
+      if (f.type === 'remote') {
+        const remote = this.remotes[r++]!;
+        const bindPort = remote.assignedPort ?? f.bindPort;
+        return { index, type: f.type, label: remote.label.replace(`:${f.bindPort} `, `:${bindPort} `), bindHost: f.bindHost, bindPort, targetHost: f.targetHost, targetPort: f.targetPort };
+      }
+      const listener = this.listeners[l++]!;
+      const base = { index, type: f.type, label: listener.label, bindHost: f.bindHost, bindPort: listener.port };
+      return f.type === 'local' ? { ...base, targetHost: f.targetHost, targetPort: f.targetPort } : base;
+    });
+  }
+
+  private async closeSession(cancelRemotes: boolean): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.session = undefined;
+    if (cancelRemotes) await Promise.all(this.remotes.map((r) => r.cancel(session.client)));
+    await session.dispose();
+  }
+
+  /** A connection that arrives while reconnecting waits for the next session, up to the connect timeout. */
+  private async dial(host: string, port: number, src: { address: string; port: number }) {
+    const session = this.session ?? (await this.nextSession());
+    if (!session) throw new TunnelError('CONNECTION_LOST', `No SSH session to carry the connection to ${hostPort(host, port)}: the tunnel is ${this.current.state}.`);
+    return dialThrough(session.client, session.hops.at(-1)!.label)(host, port, src);
+  }
+
+  private nextSession(): Promise<Session | undefined> {
+    if (this.stopped || this.current.state === 'failed') return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), this.opts.profile.connectTimeoutSeconds * 1000);
+      const done = (s: Session | undefined) => {
+        clearTimeout(timer);
+        this.sessionWaiters.delete(done);
+        offState();
+        resolve(s);
+      };
+      const offState = this.on('state', (s) => {
+        if (s.state === 'failed' || s.state === 'closed') done(undefined);
+      });
+      this.sessionWaiters.add(done);
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(finish, ms);
+      function finish() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        finish();
+      };
+    });
+  }
+}
+
+function hopSummary(h: HopInfo): HopSummary {
+  return { label: h.label, ...(h.hostKey ? { hostKey: { type: h.hostKey.type, fingerprint: h.hostKey.fingerprint } } : {}) };
+}
