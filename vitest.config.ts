@@ -8,6 +8,7 @@ export default defineConfig({
     isolate: true,
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    globalSetup: ['test/support/build.ts'],
     setupFiles: ['test/support/leak-check.ts'],
   },
 });

@@ -168,9 +168,7 @@ export class Tunnel extends Emitter<TunnelEvents> {
       if (this.stopped) return;
       if (isFatal(error) || !reconnect.enabled) return this.fail(error);
       const delayMs = nextDelayMs(Math.max(attempt, 1), reconnect, this.opts.random ?? Math.random);
-      const wire = toWireError(error);
-      this.log('warn', `${describeError(wire)} Reconnecting in ${(delayMs / 1000).toFixed(1)} s.`);
-      this.setState({ state: 'reconnecting', attempt: Math.max(attempt, 1), delayMs, error: wire });
+      this.setState({ state: 'reconnecting', attempt: Math.max(attempt, 1), delayMs, error: toWireError(error) });
       await this.sleep(delayMs);
     }
   }

@@ -1,0 +1,247 @@
+// The `tunnelvision` command: the same engine and profiles as the desktop app, headless, with
+// OpenSSH's flags. Usage errors exit 2; a tunnel that cannot be opened exits 255, like ssh.
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { startDemo } from '../demo/demoServer.js';
+import { formatForwardSpec } from '../profiles/forwardSpec.js';
+import { importSshConfig, loadSshConfig } from '../profiles/sshConfig.js';
+import type { Profile } from '../profiles/schema.js';
+import { ProfileStore, ProfileStoreError, defaultConfigDir, type LoadReport } from '../profiles/store.js';
+import { exportProfiles, importProfiles } from '../profiles/transfer.js';
+import { formatErrors } from '../profiles/validate.js';
+import { cliPrompter } from './prompter.js';
+import { connectPlan, type ConnectFlags } from './connectProfile.js';
+import { EXIT_FAILED, runTunnels } from './run.js';
+import { VERSION } from '../shared/version.js';
+import { TunnelError, describeError } from '../shared/errors.js';
+
+const EXIT_USAGE = 2;
+
+class UsageError extends Error {}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function configDirOption(): Option {
+  return new Option('--config-dir <dir>', 'where profiles are kept (shared with the desktop app)').default(defaultConfigDir(), 'the desktop app\'s folder');
+}
+
+async function loadStore(dir: string): Promise<{ store: ProfileStore; loaded: LoadReport }> {
+  const store = new ProfileStore(dir);
+  const loaded = await store.load();
+  if (loaded.problem) process.stderr.write(`tunnelvision: ${loaded.problem.message}\n`);
+  return { store, loaded };
+}
+
+function describeProfile(p: Profile): string {
+  const via = p.jumps.length ? ` via ${p.jumps.map((j) => j.host).join(',')}` : '';
+  const forwards = p.forwards.map(formatForwardSpec).join(' ');
+  return `${p.id.padEnd(20)} ${p.name.padEnd(24)} ${p.server.user ? `${p.server.user}@` : ''}${p.server.host}:${p.server.port}${via}  ${forwards}`;
+}
+
+function findProfiles(all: Profile[], names: string[]): Profile[] {
+  return names.map((name) => {
+    const match = all.find((p) => p.id === name) ?? all.find((p) => p.name.toLowerCase() === name.toLowerCase());
+    if (!match) {
+      const known = all.length ? `Saved profiles: ${all.map((p) => p.id).join(', ')}.` : 'There are no saved profiles yet (see tunnelvision import, import-ssh-config).';
+      throw new UsageError(`No profile named "${name}". ${known}`);
+    }
+    return match;
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('tunnelvision')
+    .description('SSH tunnels you can see: local, remote and SOCKS forwards through jump hosts, supervised.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('connect')
+    .description('open forwards to a server, with OpenSSH\'s flags and ~/.ssh/config')
+    .argument('<destination>', '[user@]host[:port], ssh://user@host:port, or a Host alias from ~/.ssh/config')
+    .option('-p <port>', 'port to connect to on the server')
+    .option('-l <login>', 'user to log in as')
+    .option('-i <identity_file>', 'private key file (repeatable)', collect, [])
+    .option('-J <destination>', 'jump hosts, comma-separated: [user@]host[:port][,…]')
+    .option('-L <spec>', 'local forward [bind_address:]port:host:hostport (repeatable)', collect, [])
+    .option('-R <spec>', 'remote forward [bind_address:]port:host:hostport (repeatable)', collect, [])
+    .option('-D <spec>', 'dynamic SOCKS forward [bind_address:]port (repeatable)', collect, [])
+    .option('-N', 'accepted for compatibility: Tunnelvision never runs a remote command')
+    .option('-F <configfile>', 'ssh config file instead of ~/.ssh/config')
+    .option('-o <option>', 'ssh option, Key=Value (repeatable): StrictHostKeyChecking, UserKnownHostsFile, ServerAliveInterval, ServerAliveCountMax, ConnectTimeout, ExitOnForwardFailure, Ciphers, BatchMode, …', collect, [])
+    .option('-c <cipher_spec>', 'ciphers, comma-separated, in order of preference')
+    .option('--no-reconnect', 'exit when the connection drops instead of reconnecting')
+    .option('--json', 'one JSON object per line on stdout')
+    .option('-v', 'verbose: also print connection-level log lines')
+    .addHelpText('after', '\nExamples:\n  tunnelvision connect -N -L 13306:db.internal:3306 deploy@bastion.example.com\n  tunnelvision connect -J jump1,jump2 -L 8080:10.0.0.5:80 app-server\n  tunnelvision connect --json -D 1080 myhost')
+    .action(async (destination: string, o: Record<string, unknown>) => {
+      const flags: ConnectFlags = {
+        ...(o.p !== undefined ? { port: String(o.p) } : {}),
+        ...(o.l !== undefined ? { login: String(o.l) } : {}),
+        identity: o.i as string[],
+        ...(o.J !== undefined ? { jump: String(o.J) } : {}),
+        local: o.L as string[],
+        remote: o.R as string[],
+        dynamic: o.D as string[],
+        ...(o.F !== undefined ? { config: String(o.F) } : {}),
+        option: o.o as string[],
+        ...(o.c !== undefined ? { cipher: String(o.c) } : {}),
+        reconnect: o.reconnect !== false,
+      };
+      const plan = await connectPlan(destination, flags);
+      if (!plan.ok) throw new UsageError(formatErrors(plan.errors));
+      for (const w of plan.value.warnings) process.stderr.write(`tunnelvision: ${w}\n`);
+      process.exitCode = await runTunnels([plan.value.profile], {
+        json: !!o.json,
+        verbose: !!o.v,
+        prompter: plan.value.batch ? {} : cliPrompter(),
+      });
+    });
+
+  program
+    .command('demo')
+    .description('open a demo tunnel to a built-in SSH server and web page, all on this machine')
+    .option('--port <port>', 'local port for the tunnel', '8580')
+    .option('--json', 'one JSON object per line on stdout')
+    .action(async (o: { port: string; json?: boolean }) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port: must be 1–65535, not "${o.port}"`);
+      const demo = await startDemo();
+      try {
+        const profile = demo.profile(port);
+        if (!o.json) {
+          process.stdout.write(
+            [
+              'Tunnelvision demo: everything runs on this machine.',
+              `  web server     127.0.0.1:${demo.webPort}   (the target; pretend it is unreachable)`,
+              `  SSH server     127.0.0.1:${demo.sshPort}   (built in, key ${demo.fingerprint}, allows only forwarding)`,
+              `  your tunnel    127.0.0.1:${port} → SSH server → web server`,
+              '',
+            ].join('\n'),
+          );
+        }
+        process.exitCode = await runTunnels([profile], {
+          json: !!o.json,
+          verbose: false,
+          prompter: {},
+          secrets: demo.secrets,
+          onAllOpen: () => [`Open http://127.0.0.1:${port}/ in your browser: the page travels through the tunnel.`],
+        });
+      } finally {
+        await demo.dispose();
+      }
+    });
+
+  program
+    .command('list')
+    .description('list saved profiles')
+    .addOption(configDirOption())
+    .option('--json', 'print the profiles as JSON')
+    .action(async (o: { configDir: string; json?: boolean }) => {
+      const { loaded } = await loadStore(o.configDir);
+      if (o.json) process.stdout.write(`${JSON.stringify(exportProfiles(loaded.profiles).profiles, null, 2)}\n`);
+      else if (loaded.profiles.length === 0) process.stdout.write(`No saved profiles in ${o.configDir}.\n`);
+      else process.stdout.write(`${loaded.profiles.map(describeProfile).join('\n')}\n`);
+    });
+
+  program
+    .command('up')
+    .description('open saved profiles in the foreground')
+    .argument('<profile...>', 'profile ids or names')
+    .addOption(configDirOption())
+    .option('--json', 'one JSON object per line on stdout')
+    .option('-v', 'verbose: also print connection-level log lines')
+    .action(async (names: string[], o: { configDir: string; json?: boolean; v?: boolean }) => {
+      const { loaded } = await loadStore(o.configDir);
+      const profiles = findProfiles(loaded.profiles, names);
+      process.exitCode = await runTunnels(profiles, { json: !!o.json, verbose: !!o.v, prompter: cliPrompter() });
+    });
+
+  program
+    .command('import')
+    .description('merge profiles from a JSON export into the saved ones (by id)')
+    .argument('<file>', 'a file written by tunnelvision export, or - for standard input')
+    .addOption(configDirOption())
+    .action(async (file: string, o: { configDir: string }) => {
+      const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new UsageError(`Cannot read ${file}: ${err.code ?? err.message}`);
+      });
+      const { store, loaded } = await loadStore(o.configDir);
+      const result = importProfiles(loaded.profiles, text);
+      if ('error' in result) throw new UsageError(`${file}: ${result.error}`);
+      await store.save(result.profiles);
+      printImportReport(result.report.added, result.report.updated, result.report.unchanged, result.report.skipped.map((s) => `${s.entry}: ${s.reason}`));
+      if (result.report.skipped.length) process.exitCode = 1;
+    });
+
+  program
+    .command('export')
+    .description('write saved profiles as JSON, without secrets')
+    .addOption(configDirOption())
+    .option('--output <file>', 'write to a file instead of standard output')
+    .action(async (o: { configDir: string; output?: string }) => {
+      const { loaded } = await loadStore(o.configDir);
+      const text = `${JSON.stringify(exportProfiles(loaded.profiles), null, 2)}\n`;
+      if (o.output) await writeFile(o.output, text, { mode: 0o600 });
+      else process.stdout.write(text);
+    });
+
+  program
+    .command('import-ssh-config')
+    .description('save a profile for every Host in an ssh config that has forwards')
+    .argument('[file]', 'ssh config file', '~/.ssh/config')
+    .addOption(configDirOption())
+    .action(async (file: string, o: { configDir: string }) => {
+      const config = await loadSshConfig(file === '~/.ssh/config' ? undefined : file);
+      const parsed = importSshConfig(config);
+      if (!parsed.ok) throw new UsageError(formatErrors(parsed.errors));
+      const { profiles, skipped } = parsed.value;
+      const { store, loaded } = await loadStore(o.configDir);
+      const result = importProfiles(loaded.profiles, JSON.stringify(profiles));
+      if ('error' in result) throw new UsageError(result.error);
+      await store.save(result.profiles);
+      printImportReport(result.report.added, result.report.updated, result.report.unchanged, [
+        ...skipped.map((s) => `Host ${s.alias}: ${s.reason}`),
+        ...result.report.skipped.map((s) => `${s.entry}: ${s.reason}`),
+      ]);
+    });
+
+  return program;
+}
+
+function printImportReport(added: string[], updated: string[], unchanged: string[], skipped: string[]): void {
+  const line = (label: string, ids: string[]) => `${label} ${ids.length}${ids.length ? `: ${ids.join(', ')}` : ''}`;
+  process.stdout.write(`${[line('added', added), line('updated', updated), line('unchanged', unchanged)].join('; ')}\n`);
+  for (const s of skipped) process.stdout.write(`skipped ${s}\n`);
+}
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  return text;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (err instanceof UsageError) {
+      process.stderr.write(`tunnelvision: ${err.message.replace(/\n/g, '\n  ')}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof TunnelError) {
+      process.stderr.write(`tunnelvision: ${describeError(err)}\n`);
+      return err.code === 'CONFIG_INVALID' ? EXIT_USAGE : EXIT_FAILED;
+    }
+    if (err instanceof ProfileStoreError) {
+      process.stderr.write(`tunnelvision: ${err.message}\n`);
+      return EXIT_FAILED;
+    }
+    process.stderr.write(`tunnelvision: internal error: ${(err as Error).message}\nPlease report this with the command you ran.\n`);
+    return EXIT_FAILED;
+  }
+}

@@ -1,0 +1,92 @@
+// Runs tunnels in the foreground until SIGINT/SIGTERM, printing what happens: human lines by
+// default, one JSON object per line with --json. Exit status: 0 after a clean stop, 255 (as ssh)
+// when every tunnel failed.
+import type { Writable } from 'node:stream';
+import type { Profile } from '../profiles/schema.js';
+import { describeError } from '../shared/errors.js';
+import type { Prompter, SecretResolver } from '../engine/prompts.js';
+import { Tunnel, type LogEntry, type TunnelState } from '../engine/tunnel.js';
+
+export const EXIT_FAILED = 255;
+
+export interface RunOptions {
+  json: boolean;
+  verbose: boolean;
+  prompter: Prompter;
+  secrets?: SecretResolver;
+  stdout?: Writable;
+  stderr?: Writable;
+  /** Extra human lines printed once every tunnel is open (the demo's "open this URL"). */
+  onAllOpen?: () => string[];
+}
+
+function describeState(p: Profile, s: TunnelState): string | undefined {
+  const via = p.jumps.length ? ` via ${p.jumps.map((j) => `${j.user ? `${j.user}@` : ''}${j.host}:${j.port}`).join(' → ')}` : '';
+  switch (s.state) {
+    case 'connecting':
+      return `${p.name}: connecting to ${p.server.host}:${p.server.port}${via}${s.attempt > 1 ? ` (attempt ${s.attempt})` : ''}…`;
+    case 'open': {
+      const path = s.hops.map((h) => h.label).join(' → ');
+      const lines = s.forwards.map((f) => `  ${f.type === 'local' ? '-L' : f.type === 'remote' ? '-R' : '-D'} ${f.label}`);
+      return `${p.name}: open through ${path}\n${lines.join('\n')}`;
+    }
+    case 'reconnecting':
+      return `${p.name}: ${describeError(s.error)} Reconnecting in ${(s.delayMs / 1000).toFixed(1)} s (attempt ${s.attempt}).`;
+    case 'failed':
+      return undefined;
+    case 'closed':
+      return `${p.name}: closed.`;
+    case 'stopped':
+      return undefined;
+  }
+}
+
+export async function runTunnels(profiles: Profile[], opts: RunOptions): Promise<number> {
+  const out = opts.stdout ?? process.stdout;
+  const err = opts.stderr ?? process.stderr;
+  const json = (obj: Record<string, unknown>) => out.write(`${JSON.stringify({ time: new Date().toISOString(), ...obj })}\n`);
+  const tunnels = profiles.map((profile) => new Tunnel({ profile, prompter: opts.prompter, ...(opts.secrets ? { secrets: opts.secrets } : {}) }));
+  let failed = 0;
+  let announced = false;
+
+  const done = new Promise<void>((resolve) => {
+    const settle = () => {
+      const states = tunnels.map((t) => t.state.state);
+      if (states.every((s) => s === 'failed' || s === 'closed')) resolve();
+      if (!announced && states.every((s) => s === 'open')) {
+        announced = true;
+        if (!opts.json) out.write(`${[...(opts.onAllOpen?.() ?? []), 'Press Ctrl-C to close.'].join('\n')}\n`);
+      }
+    };
+    for (const t of tunnels) {
+      const p = t.profile;
+      t.on('state', (s) => {
+        if (s.state === 'failed') failed++;
+        if (opts.json) {
+          json({ event: 'state', profile: p.id, ...s });
+        } else if (s.state === 'failed') {
+          err.write(`tunnelvision: ${p.name}: ${describeError(s.error)}\n`);
+        } else {
+          const line = describeState(p, s);
+          if (line) out.write(`${line}\n`);
+        }
+        settle();
+      });
+      t.on('log', (entry: LogEntry) => {
+        if (opts.json) json({ event: 'log', profile: p.id, level: entry.level, message: entry.message });
+        else if (opts.verbose || entry.level === 'warn') err.write(`${p.name}: ${entry.message}\n`);
+      });
+    }
+  });
+
+  const stopAll = () => Promise.all(tunnels.map((t) => t.stop()));
+  const onSignal = () => void stopAll();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  for (const t of tunnels) t.start();
+  await done;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await stopAll();
+  return failed === tunnels.length ? EXIT_FAILED : failed > 0 ? 1 : 0;
+}

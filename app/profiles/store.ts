@@ -1,0 +1,106 @@
+// Saved profiles on disk, shared by the CLI and the desktop app: one JSON file, written atomically
+// (temp file + rename, mode 0600), never wiped: an unreadable file is kept as a dated backup.
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { PROFILE_FILE_VERSION, profileSchema, type Profile, type ProfileFile } from './schema.js';
+import { formatErrors, parseWith, type FieldError } from './validate.js';
+
+export const PROFILES_FILE = 'profiles.json';
+
+/** Where the desktop app keeps its data (Electron's userData for productName "Tunnelvision"). */
+export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (env.TUNNELVISION_CONFIG_DIR) return env.TUNNELVISION_CONFIG_DIR;
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Tunnelvision');
+  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Tunnelvision');
+  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'Tunnelvision');
+}
+
+export interface LoadReport {
+  profiles: Profile[];
+  /** Set when the file could not be used as it was: what happened and where the original is kept. */
+  problem?: { message: string; backup: string };
+}
+
+export class ProfileStoreError extends Error {
+  override name = 'ProfileStoreError';
+}
+
+export class ProfileStore {
+  readonly file: string;
+
+  constructor(readonly dir: string) {
+    this.file = join(dir, PROFILES_FILE);
+  }
+
+  /**
+   * Reads the profiles. Invalid entries are left out of the result, but only after the whole file
+   * was copied to a dated backup, so the next save loses nothing.
+   */
+  async load(): Promise<LoadReport> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { profiles: [] };
+      throw new ProfileStoreError(`Cannot read ${this.file}: ${(err as Error).message}`);
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      return { profiles: [], problem: await this.backup(`${this.file} is not valid JSON (${(err as Error).message})`) };
+    }
+    if (!isRecord(data) || !Array.isArray(data.profiles)) {
+      return { profiles: [], problem: await this.backup(`${this.file} is not a Tunnelvision profile file`) };
+    }
+    if (typeof data.version === 'number' && data.version > PROFILE_FILE_VERSION) {
+      throw new ProfileStoreError(`${this.file} was written by a newer Tunnelvision (file version ${data.version}; this one reads ${PROFILE_FILE_VERSION}). Upgrade Tunnelvision; the file was not changed.`);
+    }
+    const profiles: Profile[] = [];
+    const errors: FieldError[] = [];
+    data.profiles.forEach((raw, i) => {
+      const parsed = parseWith(profileSchema, raw, ['profiles', i]);
+      if (parsed.ok) profiles.push(parsed.value);
+      else errors.push(...parsed.errors);
+    });
+    if (errors.length) {
+      return { profiles, problem: await this.backup(`${errors.length} problem(s) in ${this.file}:\n${formatErrors(errors)}`) };
+    }
+    return { profiles };
+  }
+
+  async save(profiles: readonly Profile[]): Promise<void> {
+    const file: ProfileFile = { version: PROFILE_FILE_VERSION, profiles: [...profiles] };
+    await writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`);
+  }
+
+  private async backup(reason: string): Promise<{ message: string; backup: string }> {
+    const backup = `${this.file}.invalid-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await copyFile(this.file, backup);
+    return { message: `${reason}\nThe original file is kept at ${backup}.`, backup };
+  }
+}
+
+/** Writes via a temp file in the same directory and renames it over the target, so readers never see half a file. */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const dir = file.slice(0, file.lastIndexOf('/')) || '.';
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const handle = await open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  await rename(tmp, file);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
