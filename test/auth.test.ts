@@ -221,6 +221,24 @@ describe('host key before credentials', () => {
   });
 });
 
+describe('host key types', () => {
+  it('asks a server with several host keys for the type known_hosts has, so a known host is not mistaken for a new one', async () => {
+    const multi = await Sshd.start({ extraHostKeys: ['rsa'] });
+    try {
+      const rsa = multi.extraHostKeys[0]!;
+      const known = join(dir, 'kh_rsa_only');
+      writeFileSync(known, multi.knownHostsLine(`[127.0.0.1]:${multi.port}`, rsa));
+      const result = await attempt(await profile({ port: multi.port, user: multi.user, knownHosts: known }, { method: 'key', keyFiles: [multi.clientKey.path] }, { hostKey: { strict: 'accept-new', knownHostsFiles: [known] } }));
+      expect(result.error).toBeUndefined();
+      expect(result.open?.hops[0]?.hostKey?.type).toBe('ssh-rsa');
+      // Nothing new was trusted or written.
+      expect(readFileSync(known, 'utf8')).toBe(multi.knownHostsLine(`[127.0.0.1]:${multi.port}`, rsa));
+    } finally {
+      await multi.dispose();
+    }
+  });
+});
+
 describe('handshake timeout', () => {
   it('gives up on a server that accepts TCP but never speaks SSH', async () => {
     const silent = await tcpServer(() => {});

@@ -3,13 +3,15 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+
+type Algorithms = NonNullable<ConnectConfig['algorithms']>;
 import type { Endpoint, HostKeyPolicy, Keepalive } from '../profiles/schema.js';
 import { hostPort } from '../shared/address.js';
 import { TunnelError } from '../shared/errors.js';
 import { makeAuthHandler, planAttempts } from './auth.js';
-import { checkHostKey, type HostKeyInfo } from './hostKeys.js';
+import { checkHostKey, defaultKnownHostsFiles, knownKeyTypes, type HostKeyInfo } from './hostKeys.js';
 import type { Prompter, SecretResolver } from './prompts.js';
-import { PREFERRED_CIPHERS } from './ciphers.js';
+import { PREFERRED_CIPHERS, hostKeyAlgorithms } from './algorithms.js';
 
 export interface SessionOptions {
   server: Endpoint;
@@ -69,7 +71,12 @@ export async function openSession(opts: SessionOptions, signal?: AbortSignal): P
       const previous = clients[i - 1];
       const sock = previous ? await dialThrough(previous, hops[i - 1]!.label)(endpoint.host, endpoint.port, { address: '127.0.0.1', port: 0 }) : await tcp(endpoint, hop.label, opts.connectTimeoutMs, signal);
       const isFinal = i === endpoints.length - 1;
-      const client = await connectHop({ ...opts, endpoint, user, hop, sock, isFinal }, signal);
+      const knownHostsFiles = opts.hostKey.knownHostsFiles.length ? opts.hostKey.knownHostsFiles : defaultKnownHostsFiles();
+      const serverHostKey = hostKeyAlgorithms(await knownKeyTypes(knownHostsFiles, endpoint.host, endpoint.port).catch((err: unknown) => {
+        sock.destroy();
+        throw err instanceof TunnelError && !err.hop ? new TunnelError(err.code, err.message, { hop: hop.label, cause: err }) : err;
+      }));
+      const client = await connectHop({ ...opts, endpoint, user, hop, sock, isFinal, serverHostKey }, signal);
       clients.push(client);
       hops.push(hop);
     }
@@ -156,6 +163,7 @@ interface HopConnect extends SessionOptions {
   hop: HopInfo;
   sock: Duplex;
   isFinal: boolean;
+  serverHostKey: string[];
 }
 
 function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
@@ -221,7 +229,10 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
       readyTimeout: 0,
       keepaliveInterval: o.keepalive.intervalSeconds * 1000,
       keepaliveCountMax: o.keepalive.countMax,
-      algorithms: { cipher: (o.ciphers ?? PREFERRED_CIPHERS) as NonNullable<ConnectConfig['algorithms']>['cipher'] },
+      algorithms: {
+        cipher: (o.ciphers ?? PREFERRED_CIPHERS) as Algorithms['cipher'],
+        serverHostKey: o.serverHostKey as Algorithms['serverHostKey'],
+      },
       authHandler: auth.handler,
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         onPrompt(true);

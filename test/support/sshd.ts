@@ -29,6 +29,8 @@ export interface SshdOptions {
   port?: number;
   /** Reuse a directory (same host keys and authorized_keys). */
   dir?: string;
+  /** Host keys offered besides ed25519. */
+  extraHostKeys?: Array<'rsa' | 'ecdsa'>;
 }
 
 export class Sshd {
@@ -42,6 +44,7 @@ export class Sshd {
     readonly hostKey: KeyPair,
     readonly clientKey: KeyPair,
     private readonly ownsDir: boolean,
+    readonly extraHostKeys: KeyPair[] = [],
   ) {}
 
   static async start(options: SshdOptions = {}): Promise<Sshd> {
@@ -51,6 +54,7 @@ export class Sshd {
     const hostKey = fresh ? makeKey(dir, 'ssh_host_ed25519_key') : loadKey(dir, 'ssh_host_ed25519_key');
     const clientKey = fresh ? makeKey(dir, 'client_ed25519') : loadKey(dir, 'client_ed25519');
     if (fresh) writeFileSync(join(dir, 'authorized_keys'), `${clientKey.publicKey}\n`, { mode: 0o600 });
+    const extra = (options.extraHostKeys ?? []).map((type) => (fresh ? makeKey(dir, `ssh_host_${type}_key`, type) : loadKey(dir, `ssh_host_${type}_key`)));
     const port = options.port ?? (await freePort());
     writeFileSync(
       join(dir, 'sshd_config'),
@@ -58,6 +62,7 @@ export class Sshd {
         `Port ${port}`,
         'ListenAddress 127.0.0.1',
         `HostKey ${hostKey.path}`,
+        ...extra.map((k) => `HostKey ${k.path}`),
         `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
         `PidFile ${join(dir, 'sshd.pid')}`,
         'PermitRootLogin prohibit-password',
@@ -70,14 +75,14 @@ export class Sshd {
         '',
       ].join('\n'),
     );
-    const sshd = new Sshd(dir, port, hostKey, clientKey, ownsDir);
+    const sshd = new Sshd(dir, port, hostKey, clientKey, ownsDir, extra);
     await sshd.launch();
     return sshd;
   }
 
   /** A known_hosts line for this server, as `ssh-keyscan` would print it. */
-  knownHostsLine(name = `[127.0.0.1]:${this.port}`): string {
-    return `${name} ${this.hostKey.publicKey.split(' ').slice(0, 2).join(' ')}\n`;
+  knownHostsLine(name = `[127.0.0.1]:${this.port}`, key = this.hostKey): string {
+    return `${name} ${key.publicKey.split(' ').slice(0, 2).join(' ')}\n`;
   }
 
   writeKnownHosts(file = join(this.dir, 'known_hosts')): string {

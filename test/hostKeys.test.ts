@@ -1,0 +1,415 @@
+// Host-key checking against real OpenSSH keys and files: ssh-keygen makes the keys, hashes the
+// names and reads back what we write, so "OpenSSH semantics" is checked against OpenSSH itself.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  appendKnownHost,
+  checkHostKey,
+  decideHostKey,
+  defaultKnownHostsFiles,
+  describeKey,
+  knownHostsName,
+  lookupHostKey,
+  type HostKeyCheck,
+  type HostKeyInfo,
+  type HostKeyQuestion,
+  type KnownHostsLookup,
+} from '../app/engine/hostKeys.js';
+import type { HostKeyPolicy } from '../app/profiles/schema.js';
+import { TunnelError } from '../app/shared/errors.js';
+
+const run = promisify(execFile);
+
+interface TestKey {
+  info: HostKeyInfo;
+  /** `keytype base64`, ready to follow host patterns on a known_hosts line. */
+  line: string;
+  pubFile: string;
+}
+
+let dir: string;
+let fileCount = 0;
+let ed: TestKey; // the key the server offers in most tests
+let ed2: TestKey; // a different key of the same type: the "changed" key
+let rsa: TestKey;
+let ecdsa: TestKey;
+
+async function makeKey(type: 'ed25519' | 'rsa' | 'ecdsa', name: string): Promise<TestKey> {
+  const file = join(dir, name);
+  await run('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'test', '-f', file]);
+  const pubFile = `${file}.pub`;
+  const [keyType = '', base64 = ''] = (await readFile(pubFile, 'utf8')).trim().split(' ');
+  const info = describeKey(Buffer.from(base64, 'base64'));
+  return { info, line: `${keyType} ${base64}`, pubFile };
+}
+
+/** A fresh known_hosts file with these lines, so tests never share state. */
+async function knownHosts(...lines: string[]): Promise<string> {
+  const file = join(dir, `known_hosts_${++fileCount}`);
+  await writeFile(file, lines.map((l) => `${l}\n`).join(''));
+  return file;
+}
+
+function policy(strict: HostKeyPolicy['strict'], files: string[], pinnedFingerprint?: string): HostKeyPolicy {
+  return { strict, knownHostsFiles: files, ...(pinnedFingerprint ? { pinnedFingerprint } : {}) };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<TunnelError> {
+  const err: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof TunnelError)) throw new Error(`expected a TunnelError, got ${String(err)}`);
+  return err;
+}
+
+function refusal(decision: ReturnType<typeof decideHostKey>): TunnelError {
+  if (decision.action !== 'refuse') throw new Error(`expected a refusal, got ${decision.action}`);
+  return decision.error;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tunnelvision-hostkeys-'));
+  [ed, ed2, rsa, ecdsa] = await Promise.all([makeKey('ed25519', 'ed'), makeKey('ed25519', 'ed2'), makeKey('rsa', 'rsa'), makeKey('ecdsa', 'ecdsa')]);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('describeKey', () => {
+  it('reads the type and gives the fingerprint ssh-keygen -lf prints, for every key type', async () => {
+    for (const [key, type] of [
+      [ed, 'ssh-ed25519'],
+      [rsa, 'ssh-rsa'],
+      [ecdsa, 'ecdsa-sha2-nistp256'],
+    ] as const) {
+      const { stdout } = await run('ssh-keygen', ['-lf', key.pubFile]);
+      expect(key.info.type).toBe(type);
+      expect(key.info.fingerprint).toBe(stdout.split(' ')[1]);
+    }
+  });
+
+  it('refuses a blob that is not an SSH public key', () => {
+    expect(() => describeKey(Buffer.from('nonsense'))).toThrow(TunnelError);
+  });
+});
+
+describe('knownHostsName and default files', () => {
+  it('brackets non-standard ports and lowercases, as OpenSSH writes them', () => {
+    expect(knownHostsName('Example.COM', 22)).toBe('example.com');
+    expect(knownHostsName('127.0.0.1', 2222)).toBe('[127.0.0.1]:2222');
+  });
+
+  it('defaults to ~/.ssh/known_hosts and known_hosts2', () => {
+    const home = process.env.HOME;
+    process.env.HOME = '/home/someone';
+    try {
+      expect(defaultKnownHostsFiles()).toEqual(['/home/someone/.ssh/known_hosts', '/home/someone/.ssh/known_hosts2']);
+    } finally {
+      process.env.HOME = home;
+    }
+  });
+});
+
+describe('lookupHostKey', () => {
+  it('matches a plain entry and reports its file and line', async () => {
+    const file = await knownHosts('# a comment', '', `example.com ${ed.line}`);
+    expect(await lookupHostKey([file], 'example.com', 22, ed.info.blob)).toEqual({ status: 'match', file, line: 3 });
+  });
+
+  it('keeps ports apart: [host]:port entries match only that port', async () => {
+    const file = await knownHosts(`[127.0.0.1]:2222 ${ed.line}`);
+    expect(await lookupHostKey([file], '127.0.0.1', 2222, ed.info.blob)).toMatchObject({ status: 'match' });
+    expect(await lookupHostKey([file], '127.0.0.1', 22, ed.info.blob)).toEqual({ status: 'unknown', otherTypes: [] });
+    expect(await lookupHostKey([file], '127.0.0.1', 2200, ed.info.blob)).toEqual({ status: 'unknown', otherTypes: [] });
+  });
+
+  it('matches names hashed by ssh-keygen -H, including [host]:port', async () => {
+    const file = await knownHosts(`example.com ${ed.line}`, `[127.0.0.1]:2222 ${rsa.line}`);
+    await run('ssh-keygen', ['-H', '-f', file]);
+    const text = await readFile(file, 'utf8');
+    expect(text).not.toContain('example.com');
+    expect(text).toContain('|1|');
+    expect(await lookupHostKey([file], 'example.com', 22, ed.info.blob)).toEqual({ status: 'match', file, line: 1 });
+    expect(await lookupHostKey([file], '127.0.0.1', 2222, rsa.info.blob)).toEqual({ status: 'match', file, line: 2 });
+    expect(await lookupHostKey([file], 'example.org', 22, ed.info.blob)).toEqual({ status: 'unknown', otherTypes: [] });
+  });
+
+  it('matches * and ? wildcards', async () => {
+    const file = await knownHosts(`*.example.com ${ed.line}`, `10.0.0.? ${rsa.line}`);
+    expect(await lookupHostKey([file], 'db.eu.example.com', 22, ed.info.blob)).toMatchObject({ status: 'match', line: 1 });
+    expect(await lookupHostKey([file], 'example.com', 22, ed.info.blob)).toMatchObject({ status: 'unknown' });
+    expect(await lookupHostKey([file], '10.0.0.7', 22, rsa.info.blob)).toMatchObject({ status: 'match', line: 2 });
+    expect(await lookupHostKey([file], '10.0.0.70', 22, rsa.info.blob)).toMatchObject({ status: 'unknown' });
+  });
+
+  it('lets a negated pattern exclude the whole line', async () => {
+    const file = await knownHosts(`*.example.com,!secret.example.com ${ed.line}`);
+    expect(await lookupHostKey([file], 'www.example.com', 22, ed.info.blob)).toMatchObject({ status: 'match' });
+    expect(await lookupHostKey([file], 'secret.example.com', 22, ed.info.blob)).toEqual({ status: 'unknown', otherTypes: [] });
+  });
+
+  it('matches any of several comma-separated patterns, case-insensitively', async () => {
+    const file = await knownHosts(`alpha,Bravo.example.com,192.0.2.10 ${ed.line}`);
+    for (const host of ['alpha', 'bravo.example.com', 'BRAVO.example.com', '192.0.2.10']) {
+      expect(await lookupHostKey([file], host, 22, ed.info.blob)).toMatchObject({ status: 'match' });
+    }
+    expect(await lookupHostKey([file], 'charlie', 22, ed.info.blob)).toMatchObject({ status: 'unknown' });
+  });
+
+  it('reports a revoked key even when another line trusts it', async () => {
+    const file = await knownHosts(`example.com ${ed.line}`, `@revoked * ${ed.line}`);
+    expect(await lookupHostKey([file], 'example.com', 22, ed.info.blob)).toEqual({ status: 'revoked', file, line: 2 });
+  });
+
+  it('applies @revoked only where its host pattern matches, as OpenSSH does', async () => {
+    const file = await knownHosts(`@revoked other.example.com ${ed.line}`, `example.com ${ed.line}`);
+    expect(await lookupHostKey([file], 'example.com', 22, ed.info.blob)).toMatchObject({ status: 'match', line: 2 });
+    expect(await lookupHostKey([file], 'other.example.com', 22, ed.info.blob)).toMatchObject({ status: 'revoked', line: 1 });
+  });
+
+  it('ignores @cert-authority lines', async () => {
+    const file = await knownHosts(`@cert-authority *.example.com ${ed.line}`, `@cert-authority *.example.com ${ed2.line}`);
+    expect(await lookupHostKey([file], 'www.example.com', 22, ed.info.blob)).toEqual({ status: 'unknown', otherTypes: [] });
+  });
+
+  it('reports a different key of the same type as a mismatch, with every file:line', async () => {
+    const first = await knownHosts(`example.com ${ed2.line}`);
+    const second = await knownHosts('# old', `example.com ${rsa.line}`, `*.com ${ed2.line}`);
+    const lookup = await lookupHostKey([first, second], 'example.com', 22, ed.info.blob);
+    expect(lookup).toEqual({
+      status: 'mismatch',
+      known: [
+        { ...ed2.info, file: first, line: 1 },
+        { ...ed2.info, file: second, line: 3 },
+      ],
+    });
+  });
+
+  it('treats keys of other types only as unknown, listing them', async () => {
+    const file = await knownHosts(`example.com ${rsa.line}`, `example.com ${ecdsa.line}`, `example.com ${rsa.line}`);
+    const lookup = await lookupHostKey([file], 'example.com', 22, ed.info.blob);
+    expect(lookup).toEqual({ status: 'unknown', otherTypes: [rsa.info, ecdsa.info] });
+  });
+
+  it('skips malformed lines without throwing', async () => {
+    const [edType, edBase64 = ''] = ed.line.split(' ');
+    const file = await knownHosts(
+      'garbage',
+      'example.com',
+      `example.com ${edType}`,
+      `example.com ${edType} not*base64`,
+      `example.com ssh-rsa ${edBase64}`,
+      `@bogus example.com ${ed.line}`,
+      `@revoked @revoked example.com ${ed.line}`,
+      `|1|bad|hash ${ed.line}`,
+      '   # indented comment',
+      `\texample.com  ${ed.line}  trailing comment\r`,
+    );
+    expect(await lookupHostKey([file], 'example.com', 22, ed.info.blob)).toEqual({ status: 'match', file, line: 10 });
+  });
+
+  it('treats missing files as empty and reads every file given', async () => {
+    const file = await knownHosts(`example.com ${ed.line}`);
+    const missing = join(dir, 'no-such-dir', 'known_hosts');
+    expect(await lookupHostKey([missing], 'example.com', 22, ed.info.blob)).toEqual({ status: 'unknown', otherTypes: [] });
+    expect(await lookupHostKey([missing, file], 'example.com', 22, ed.info.blob)).toEqual({ status: 'match', file, line: 1 });
+  });
+
+  it('expands ~ in file paths to the home directory', async () => {
+    const file = await knownHosts(`example.com ${ed.line}`);
+    const home = process.env.HOME;
+    process.env.HOME = dir;
+    try {
+      expect(await lookupHostKey([`~/${file.slice(dir.length + 1)}`], 'example.com', 22, ed.info.blob)).toMatchObject({ status: 'match', file });
+    } finally {
+      process.env.HOME = home;
+    }
+  });
+});
+
+describe('appendKnownHost', () => {
+  it('creates the directory (0700) and file (0600), in a form ssh-keygen -F finds', async () => {
+    const file = join(dir, 'fresh', '.ssh', 'known_hosts');
+    await appendKnownHost(file, '127.0.0.1', 2222, ed.info.blob);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'fresh', '.ssh'))).mode & 0o777).toBe(0o700);
+    const { stdout } = await run('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-f', file]);
+    expect(stdout).toContain(`[127.0.0.1]:2222 ${ed.line}`);
+    expect(await lookupHostKey([file], '127.0.0.1', 2222, ed.info.blob)).toEqual({ status: 'match', file, line: 1 });
+  });
+
+  it('appends without touching existing content, adding a missing final newline first', async () => {
+    const file = join(dir, 'no-final-newline');
+    const before = `# keep me\nexample.com ${rsa.line}`;
+    await writeFile(file, before);
+    await appendKnownHost(file, 'example.com', 22, ed.info.blob);
+    await appendKnownHost(file, 'example.org', 2200, ecdsa.info.blob);
+    expect(await readFile(file, 'utf8')).toBe(`${before}\nexample.com ${ed.line}\n[example.org]:2200 ${ecdsa.line}\n`);
+  });
+});
+
+describe('decideHostKey', () => {
+  const base = { host: 'example.com', port: 22, hop: 'example.com:22', checkPinned: false };
+  const unknown: KnownHostsLookup = { status: 'unknown', otherTypes: [] };
+  const match: KnownHostsLookup = { status: 'match', file: '/kh', line: 1 };
+  const modes = ['yes', 'accept-new', 'ask', 'no'] as const;
+
+  it('acts on an unknown key by StrictHostKeyChecking mode', () => {
+    const actions = modes.map((strict) => decideHostKey({ ...base, policy: policy(strict, []), lookup: unknown, key: ed.info }).action);
+    expect(actions).toEqual(['refuse', 'accept-and-save', 'ask', 'accept-and-save']);
+  });
+
+  it('explains a refusal under "yes": key type, fingerprint, the mode, and how to add it', () => {
+    const error = refusal(decideHostKey({ ...base, policy: policy('yes', []), lookup: { status: 'unknown', otherTypes: [rsa.info] }, key: ed.info }));
+    expect(error.code).toBe('HOST_KEY_REJECTED');
+    expect(error.hop).toBe('example.com:22');
+    expect(error.message).toContain('ssh-ed25519');
+    expect(error.message).toContain(ed.info.fingerprint);
+    expect(error.message).toContain('StrictHostKeyChecking');
+    expect(error.message).toContain('"yes"');
+    expect(error.message).toContain('`ssh example.com`');
+    expect(error.message).toContain(rsa.info.fingerprint);
+  });
+
+  it('accepts a known key in every mode', () => {
+    for (const strict of modes) {
+      expect(decideHostKey({ ...base, policy: policy(strict, []), lookup: match, key: ed.info })).toEqual({ action: 'accept' });
+    }
+  });
+
+  it('refuses a changed key in every mode, even "no", saying what to check and how to fix it', () => {
+    const lookup: KnownHostsLookup = { status: 'mismatch', known: [{ ...ed2.info, file: '/home/me/.ssh/known_hosts', line: 7 }] };
+    for (const strict of modes) {
+      const error = refusal(decideHostKey({ ...base, port: 2222, hop: 'example.com:2222', policy: policy(strict, []), lookup, key: ed.info }));
+      expect(error.code).toBe('HOST_KEY_CHANGED');
+      expect(error.hop).toBe('example.com:2222');
+      for (const part of ['[example.com]:2222', 'ssh-ed25519', ed.info.fingerprint, ed2.info.fingerprint, '/home/me/.ssh/known_hosts:7', "ssh-keygen -R '[example.com]:2222'"]) {
+        expect(error.message).toContain(part);
+      }
+    }
+  });
+
+  it('refuses a revoked key, naming the line, even when it is pinned', () => {
+    const error = refusal(decideHostKey({ ...base, checkPinned: true, policy: policy('no', [], ed.info.fingerprint), lookup: { status: 'revoked', file: '/kh', line: 3 }, key: ed.info }));
+    expect(error.code).toBe('HOST_KEY_REVOKED');
+    expect(error.hop).toBe('example.com:22');
+    expect(error.message).toContain('/kh:3');
+    expect(error.message).toContain(ed.info.fingerprint);
+  });
+
+  it('lets a pinned fingerprint outrank known_hosts, when pins are checked', () => {
+    const mismatch: KnownHostsLookup = { status: 'mismatch', known: [{ ...ed2.info, file: '/kh', line: 1 }] };
+    const pinnedEd = policy('yes', [], ed.info.fingerprint);
+    const pinnedEd2 = policy('no', [], ed2.info.fingerprint);
+    expect(decideHostKey({ ...base, checkPinned: true, policy: pinnedEd, lookup: mismatch, key: ed.info })).toEqual({ action: 'accept' });
+    expect(decideHostKey({ ...base, checkPinned: true, policy: pinnedEd, lookup: unknown, key: ed.info })).toEqual({ action: 'accept' });
+    const error = refusal(decideHostKey({ ...base, checkPinned: true, policy: pinnedEd2, lookup: match, key: ed.info }));
+    expect(error.code).toBe('HOST_KEY_CHANGED');
+    expect(error.message).toContain(ed.info.fingerprint);
+    expect(error.message).toContain(ed2.info.fingerprint);
+    // A jump host is not the pinned server: its known_hosts verdict stands.
+    expect(refusal(decideHostKey({ ...base, policy: pinnedEd, lookup: mismatch, key: ed.info })).code).toBe('HOST_KEY_CHANGED');
+  });
+});
+
+describe('checkHostKey', () => {
+  function check(strict: HostKeyPolicy['strict'], files: string[], extra: Partial<HostKeyCheck> = {}): HostKeyCheck {
+    return { host: '127.0.0.1', port: 2222, hop: '127.0.0.1:2222', policy: policy(strict, files), checkPinned: false, ...extra };
+  }
+
+  it('accept-new trusts and saves a new key to the first file, then recognises it', async () => {
+    const first = join(dir, 'accept-new', 'known_hosts');
+    const second = await knownHosts(`other.example ${rsa.line}`);
+    await expect(checkHostKey(check('accept-new', [first, second]), ed.info.blob)).resolves.toEqual(ed.info);
+    expect(await lookupHostKey([first], '127.0.0.1', 2222, ed.info.blob)).toEqual({ status: 'match', file: first, line: 1 });
+    await expect(checkHostKey(check('yes', [first, second]), ed.info.blob)).resolves.toEqual(ed.info);
+  });
+
+  it('accept-new and no refuse a new key type for a host known by another type (no silent downgrade to an impostor\'s key)', async () => {
+    const file = await knownHosts(`[127.0.0.1]:2222 ${rsa.line}`);
+    for (const mode of ['accept-new', 'no'] as const) {
+      const error = await rejection(checkHostKey(check(mode, [file]), ed.info.blob));
+      expect(error.code).toBe('HOST_KEY_CHANGED');
+      expect(error.message).toContain(ed.info.fingerprint);
+      expect(error.message).toContain(rsa.info.fingerprint);
+    }
+    expect(await lookupHostKey([file], '127.0.0.1', 2222, ed.info.blob)).toMatchObject({ status: 'unknown' });
+  });
+
+  it('"no" saves new keys too, but still refuses a changed one', async () => {
+    const file = join(dir, 'mode-no', 'known_hosts');
+    await expect(checkHostKey(check('no', [file]), ed.info.blob)).resolves.toEqual(ed.info);
+    const error = await rejection(checkHostKey(check('no', [file]), ed2.info.blob));
+    expect(error.code).toBe('HOST_KEY_CHANGED');
+    expect(error.hop).toBe('127.0.0.1:2222');
+    expect(error.message).toContain(`${file}:1`);
+  });
+
+  it('"yes" refuses an unknown key and saves nothing', async () => {
+    const file = join(dir, 'mode-yes', 'known_hosts');
+    const error = await rejection(checkHostKey(check('yes', [file]), ed.info.blob));
+    expect(error.code).toBe('HOST_KEY_REJECTED');
+    expect(error.hop).toBe('127.0.0.1:2222');
+    await expect(stat(file)).rejects.toThrow();
+  });
+
+  it('"ask" asks with the key and the other known types, and saves when accepted', async () => {
+    const file = await knownHosts(`[127.0.0.1]:2222 ${rsa.line}`);
+    const questions: HostKeyQuestion[] = [];
+    const ask = (q: HostKeyQuestion) => {
+      questions.push(q);
+      return Promise.resolve(true);
+    };
+    await expect(checkHostKey(check('ask', [file], { ask }), ed.info.blob)).resolves.toEqual(ed.info);
+    expect(questions).toEqual([{ hop: '127.0.0.1:2222', host: '127.0.0.1', port: 2222, key: ed.info, otherTypes: [rsa.info] }]);
+    expect(await lookupHostKey([file], '127.0.0.1', 2222, ed.info.blob)).toEqual({ status: 'match', file, line: 2 });
+  });
+
+  it('"ask" refuses when the person says no, and saves nothing', async () => {
+    const file = join(dir, 'ask-no', 'known_hosts');
+    const error = await rejection(checkHostKey(check('ask', [file], { ask: () => Promise.resolve(false) }), ed.info.blob));
+    expect(error.code).toBe('HOST_KEY_REJECTED');
+    expect(error.hop).toBe('127.0.0.1:2222');
+    expect(error.message).toContain('rejected by you');
+    await expect(stat(file)).rejects.toThrow();
+  });
+
+  it('"ask" refuses when there is nobody to ask', async () => {
+    const error = await rejection(checkHostKey(check('ask', [join(dir, 'ask-nobody')]), ed.info.blob));
+    expect(error.code).toBe('HOST_KEY_REJECTED');
+    expect(error.message).toContain('nobody could be asked');
+  });
+
+  it('refuses rather than trust a key it cannot read known_hosts for, or cannot save', async () => {
+    const unreadable = await rejection(checkHostKey(check('accept-new', [dir]), ed.info.blob));
+    expect(unreadable.code).toBe('CONFIG_INVALID');
+    expect(unreadable.hop).toBe('127.0.0.1:2222');
+    expect(unreadable.message).toContain(dir);
+    const underAFile = join(ed.pubFile, 'known_hosts');
+    const unsaved = await rejection(checkHostKey(check('accept-new', [underAFile]), ed.info.blob));
+    expect(unsaved.code).toBe('CONFIG_INVALID');
+    expect(unsaved.hop).toBe('127.0.0.1:2222');
+    expect(unsaved.message).toContain(underAFile);
+  });
+
+  it('refuses a revoked key whatever the mode', async () => {
+    const file = await knownHosts(`@revoked [127.0.0.1]:2222 ${ed.line}`);
+    const error = await rejection(checkHostKey(check('no', [file]), ed.info.blob));
+    expect(error.code).toBe('HOST_KEY_REVOKED');
+    expect(error.hop).toBe('127.0.0.1:2222');
+  });
+
+  it('checks the pin only when asked to', async () => {
+    const file = await knownHosts(`[127.0.0.1]:2222 ${ed.line}`);
+    const pinned = { ...policy('yes', [file], ed2.info.fingerprint) };
+    const error = await rejection(checkHostKey(check('yes', [file], { policy: pinned, checkPinned: true }), ed.info.blob));
+    expect(error.code).toBe('HOST_KEY_CHANGED');
+    await expect(checkHostKey(check('yes', [file], { policy: pinned }), ed.info.blob)).resolves.toEqual(ed.info);
+  });
+});
