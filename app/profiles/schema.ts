@@ -23,7 +23,7 @@ const portOrZero = z
 const host = z
   .string({ error: 'must be a host name or address' })
   .trim()
-  .min(1, { error: 'must not be empty' })
+  .min(1, { error: 'must not be empty', abort: true })
   .max(255, { error: 'must be at most 255 characters' })
   .regex(/^[^\s/@]+$/, { error: 'must be a host name or address, without spaces, "/" or "@"' });
 

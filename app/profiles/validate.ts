@@ -27,7 +27,8 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, prefix: readonly PropertyKey[] = []): Parsed<z.output<S>> {
-  const result = schema.safeParse(input);
+  // reportInput lets issueMessage tell a missing field from a wrong type; the input is never echoed.
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return { ok: true, value: result.data };
   return {
     ok: false,
