@@ -23,7 +23,15 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+  // zod's own wording ("Invalid input: expected object, received string") reads as an internal error.
+  const zodDefault = /^Invalid input: expected (\w+), received (\w+)$/.exec(issue.message);
+  if (zodDefault) return `must be ${article(zodDefault[1]!)}, not ${article(zodDefault[2]!)}`;
   return issue.message;
+}
+
+function article(word: string): string {
+  if (word === 'null' || word === 'undefined') return word;
+  return `${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word}`;
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, prefix: readonly PropertyKey[] = []): Parsed<z.output<S>> {

@@ -1,0 +1,192 @@
+// The profile model: schema errors a person can act on (a checked-in corpus of bad inputs),
+// defaults, the on-disk store (atomic, 0600, never wiped), import/export.
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROFILE_FILE_VERSION, type Profile } from '../app/profiles/schema.js';
+import { ProfileStore, ProfileStoreError, defaultConfigDir } from '../app/profiles/store.js';
+import { exportProfiles, importProfiles } from '../app/profiles/transfer.js';
+import { formatErrors, parseProfile } from '../app/profiles/validate.js';
+import { VERSION } from '../app/shared/version.js';
+
+const corpusDir = new URL('./corpus/profiles/', import.meta.url).pathname;
+const corpus = readdirSync(corpusDir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => [f, JSON.parse(readFileSync(join(corpusDir, f), 'utf8')) as { input: unknown; expect: string[] }] as const);
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'tv-profiles-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function valid(overrides: Record<string, unknown> = {}): Profile {
+  const parsed = parseProfile({ id: 'db', name: 'Database', server: { host: 'db.example.com', user: 'app' }, forwards: [{ type: 'local', bindPort: 13306, targetHost: '10.0.4.12', targetPort: 3306 }], ...overrides });
+  if (!parsed.ok) throw new Error(formatErrors(parsed.errors));
+  return parsed.value;
+}
+
+describe('schema', () => {
+  it('fills OpenSSH-minded defaults: loopback bind, strict host keys, keepalive 15 s × 3, reconnect on', () => {
+    const p = valid();
+    expect(p.forwards[0]).toMatchObject({ bindHost: '127.0.0.1' });
+    expect(p.server).toMatchObject({ port: 22, auth: { method: 'auto', keyFiles: [] } });
+    expect(p.hostKey).toEqual({ strict: 'yes', knownHostsFiles: [] });
+    expect(p.keepalive).toEqual({ intervalSeconds: 15, countMax: 3 });
+    expect(p.reconnect).toEqual({ enabled: true, initialDelaySeconds: 1, maxDelaySeconds: 60, resetAfterSeconds: 30 });
+    expect(p.kind).toBe('ssh');
+    expect(p.autoStart).toBe(false);
+  });
+
+  it.each(corpus)('corpus %s: every problem reported with its field, nothing thrown', (_file, c) => {
+    const parsed = parseProfile(c.input);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    const text = formatErrors(parsed.errors);
+    for (const expected of c.expect) expect(text).toContain(expected);
+    // A person reads these: no zod internals, no stack frames.
+    expect(text).not.toMatch(/ZodError|at .*\.(js|ts):\d+|\[object Object\]/);
+  });
+
+  it('keeps every valid field it was given (nothing silently dropped)', () => {
+    const input = {
+      id: 'full',
+      name: 'Full',
+      group: 'prod',
+      tags: ['db', 'eu'],
+      server: { host: 'h', port: 2222, user: 'u', auth: { method: 'key', keyFiles: ['~/.ssh/id_ed25519'], passphraseRef: 'ref' } },
+      jumps: [{ host: 'bastion', port: 22, user: 'j', auth: { method: 'agent' } }],
+      hostKey: { strict: 'accept-new', knownHostsFiles: ['/tmp/kh'] },
+      keepalive: { intervalSeconds: 5, countMax: 2 },
+      reconnect: { enabled: false, initialDelaySeconds: 2, maxDelaySeconds: 10, resetAfterSeconds: 60 },
+      connectTimeoutSeconds: 20,
+      ciphers: ['aes128-gcm@openssh.com'],
+      forwards: [
+        { type: 'local', bindHost: '127.0.0.1', bindPort: 1, targetHost: 't', targetPort: 2 },
+        { type: 'remote', bindHost: '0.0.0.0', bindPort: 0, targetHost: 'x', targetPort: 3 },
+        { type: 'dynamic', bindHost: '::1', bindPort: 1080 },
+      ],
+      autoStart: true,
+      client: { kind: 'mysql', database: 'app', user: 'reader', forwardIndex: 0 },
+    };
+    const parsed = parseProfile(input);
+    expect(parsed.ok && parsed.value).toEqual({ kind: 'ssh', ...input });
+  });
+});
+
+describe('store', () => {
+  it('reads nothing from a missing file, and writes atomically with mode 0600', async () => {
+    const dir = join(tempDir(), 'nested', 'config');
+    const store = new ProfileStore(dir);
+    expect(await store.load()).toEqual({ profiles: [] });
+    await store.save([valid()]);
+    expect(statSync(store.file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir)).toEqual(['profiles.json']);
+    expect(JSON.parse(readFileSync(store.file, 'utf8'))).toMatchObject({ version: PROFILE_FILE_VERSION, profiles: [{ id: 'db' }] });
+    expect((await store.load()).profiles).toEqual([valid()]);
+  });
+
+  it('a truncated file is kept as a dated backup and the person is told; nothing is lost', async () => {
+    const store = new ProfileStore(tempDir());
+    await store.save([valid()]);
+    const original = readFileSync(store.file, 'utf8');
+    writeFileSync(store.file, original.slice(0, original.length / 2));
+    const report = await store.load();
+    expect(report.profiles).toEqual([]);
+    expect(report.problem?.message).toMatch(/is not valid JSON/);
+    expect(report.problem?.message).toContain(report.problem!.backup);
+    expect(readFileSync(report.problem!.backup, 'utf8')).toBe(original.slice(0, original.length / 2));
+  });
+
+  it('an invalid entry is reported by field; the valid ones load; the whole file is backed up first', async () => {
+    const store = new ProfileStore(tempDir());
+    const bad = { ...valid({ id: 'bad' }), forwards: [{ type: 'local', bindHost: '127.0.0.1', bindPort: 0, targetHost: 'x', targetPort: 1 }] };
+    writeFileSync(store.file, JSON.stringify({ version: 1, profiles: [valid(), bad] }));
+    const before = readFileSync(store.file, 'utf8');
+    const report = await store.load();
+    expect(report.profiles.map((p) => p.id)).toEqual(['db']);
+    expect(report.problem?.message).toContain('profiles[1].forwards[0].bindPort: must be 1–65535');
+    expect(readFileSync(report.problem!.backup, 'utf8')).toBe(before);
+  });
+
+  it('refuses to touch a file written by a newer version', async () => {
+    const store = new ProfileStore(tempDir());
+    const text = JSON.stringify({ version: PROFILE_FILE_VERSION + 1, profiles: [{ whatever: true }] });
+    writeFileSync(store.file, text);
+    await expect(store.load()).rejects.toThrow(ProfileStoreError);
+    await expect(store.load()).rejects.toThrow(/newer Tunnelvision/);
+    expect(readFileSync(store.file, 'utf8')).toBe(text);
+  });
+
+  it('an unreadable file is an error, not an empty list that the next save would overwrite', async () => {
+    if (process.getuid?.() === 0) {
+      // root reads any file; make it a directory instead, which nobody can read as a file.
+      const store = new ProfileStore(tempDir());
+      rmSync(store.file, { force: true });
+      mkdirSync(store.file);
+      await expect(store.load()).rejects.toThrow(/Cannot read/);
+    } else {
+      const store = new ProfileStore(tempDir());
+      writeFileSync(store.file, '{}');
+      chmodSync(store.file, 0o000);
+      await expect(store.load()).rejects.toThrow(/Cannot read/);
+    }
+  });
+
+  it('the default folder is the desktop app\'s (Electron userData for "Tunnelvision")', () => {
+    expect(defaultConfigDir({ XDG_CONFIG_HOME: '/x' }, 'linux')).toBe('/x/Tunnelvision');
+    expect(defaultConfigDir({ APPDATA: 'C:\\Users\\a\\AppData\\Roaming' }, 'win32')).toMatch(/Roaming.Tunnelvision$/);
+    expect(defaultConfigDir({}, 'darwin')).toMatch(/Library\/Application Support\/Tunnelvision$/);
+    expect(defaultConfigDir({ TUNNELVISION_CONFIG_DIR: '/custom' }, 'linux')).toBe('/custom');
+  });
+});
+
+describe('import and export', () => {
+  it('export carries no secret references, from the server or any jump host', () => {
+    const p = valid({
+      server: { host: 'h', auth: { method: 'password', passwordRef: 'secret-a' } },
+      jumps: [{ host: 'j', auth: { method: 'key', keyFiles: ['k'], passphraseRef: 'secret-b' } }],
+    });
+    const text = JSON.stringify(exportProfiles([p]));
+    expect(text).not.toContain('secret-a');
+    expect(text).not.toContain('secret-b');
+    expect(JSON.parse(text).profiles[0].server.auth).toEqual({ method: 'password' });
+  });
+
+  it('import merges by id and reports added, updated, unchanged and skipped (with the field)', () => {
+    const existing = [valid({ id: 'a', name: 'A' }), valid({ id: 'b', name: 'B' })];
+    const incoming = [
+      valid({ id: 'a', name: 'A' }),
+      valid({ id: 'b', name: 'B renamed' }),
+      valid({ id: 'c', name: 'C' }),
+      { id: 'd', name: 'D', server: { host: 'h' }, forwards: [{ type: 'local', bindPort: 99999, targetHost: 'x', targetPort: 1 }] },
+    ];
+    const result = importProfiles(existing, JSON.stringify({ version: 1, profiles: incoming }));
+    expect('error' in result).toBe(false);
+    if ('error' in result) return;
+    expect(result.report).toEqual({
+      added: ['c'],
+      updated: ['b'],
+      unchanged: ['a'],
+      skipped: [{ entry: '#4 (d)', reason: 'forwards[0].bindPort: must be 1–65535' }],
+    });
+    expect(result.profiles.map((p) => `${p.id}:${p.name}`)).toEqual(['a:A', 'b:B renamed', 'c:C']);
+  });
+
+  it('accepts a bare array or a single profile; rejects what is not an export, clearly', () => {
+    const one = importProfiles([], JSON.stringify(valid()));
+    expect('profiles' in one && one.profiles).toHaveLength(1);
+    const arr = importProfiles([], JSON.stringify([valid({ id: 'x' }), valid({ id: 'y' })]));
+    expect('profiles' in arr && arr.profiles).toHaveLength(2);
+    expect(importProfiles([], '{"version":1,"profiles":[')).toEqual({ error: expect.stringMatching(/^Not valid JSON/) });
+    expect(importProfiles([], '{"hello":"world"}')).toEqual({ error: expect.stringMatching(/^Not a Tunnelvision export/) });
+  });
+});
+
+it('the CLI reports the package version', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  expect(VERSION).toBe(pkg.version);
+});
