@@ -3,6 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { startDemo } from '../demo/demoServer.js';
+import { cryptoReport } from '../engine/nativeCrypto.js';
 import { formatForwardSpec } from '../profiles/forwardSpec.js';
 import { importSshConfig, loadSshConfig } from '../profiles/sshConfig.js';
 import type { Profile } from '../profiles/schema.js';
@@ -19,7 +20,8 @@ const EXIT_USAGE = 2;
 
 class UsageError extends Error {}
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+const list = (v: unknown) => (v as string[] | undefined) ?? [];
 
 function configDirOption(): Option {
   return new Option('--config-dir <dir>', 'where profiles are kept (shared with the desktop app)').default(defaultConfigDir(), 'the desktop app\'s folder');
@@ -62,14 +64,14 @@ export function buildProgram(): Command {
     .argument('<destination>', '[user@]host[:port], ssh://user@host:port, or a Host alias from ~/.ssh/config')
     .option('-p <port>', 'port to connect to on the server')
     .option('-l <login>', 'user to log in as')
-    .option('-i <identity_file>', 'private key file (repeatable)', collect, [])
+    .option('-i <identity_file>', 'private key file (repeatable)', collect)
     .option('-J <destination>', 'jump hosts, comma-separated: [user@]host[:port][,…]')
-    .option('-L <spec>', 'local forward [bind_address:]port:host:hostport (repeatable)', collect, [])
-    .option('-R <spec>', 'remote forward [bind_address:]port:host:hostport (repeatable)', collect, [])
-    .option('-D <spec>', 'dynamic SOCKS forward [bind_address:]port (repeatable)', collect, [])
+    .option('-L <spec>', 'local forward [bind_address:]port:host:hostport (repeatable)', collect)
+    .option('-R <spec>', 'remote forward [bind_address:]port:host:hostport (repeatable)', collect)
+    .option('-D <spec>', 'dynamic SOCKS forward [bind_address:]port (repeatable)', collect)
     .option('-N', 'accepted for compatibility: Tunnelvision never runs a remote command')
     .option('-F <configfile>', 'ssh config file instead of ~/.ssh/config')
-    .option('-o <option>', 'ssh option, Key=Value (repeatable): StrictHostKeyChecking, UserKnownHostsFile, ServerAliveInterval, ServerAliveCountMax, ConnectTimeout, ExitOnForwardFailure, Ciphers, BatchMode, …', collect, [])
+    .option('-o <option>', 'ssh option, Key=Value (repeatable): StrictHostKeyChecking, UserKnownHostsFile, ServerAliveInterval, ServerAliveCountMax, ConnectTimeout, ExitOnForwardFailure, Ciphers, BatchMode, …', collect)
     .option('-c <cipher_spec>', 'ciphers, comma-separated, in order of preference')
     .option('--no-reconnect', 'exit when the connection drops instead of reconnecting')
     .option('--json', 'one JSON object per line on stdout')
@@ -79,13 +81,13 @@ export function buildProgram(): Command {
       const flags: ConnectFlags = {
         ...(o.p !== undefined ? { port: String(o.p) } : {}),
         ...(o.l !== undefined ? { login: String(o.l) } : {}),
-        identity: o.i as string[],
+        identity: list(o.i),
         ...(o.J !== undefined ? { jump: String(o.J) } : {}),
-        local: o.L as string[],
-        remote: o.R as string[],
-        dynamic: o.D as string[],
+        local: list(o.L),
+        remote: list(o.R),
+        dynamic: list(o.D),
         ...(o.F !== undefined ? { config: String(o.F) } : {}),
-        option: o.o as string[],
+        option: list(o.o),
         ...(o.c !== undefined ? { cipher: String(o.c) } : {}),
         reconnect: o.reconnect !== false,
       };
@@ -131,6 +133,20 @@ export function buildProgram(): Command {
       } finally {
         await demo.dispose();
       }
+    });
+
+  program
+    .command('doctor')
+    .description('check this installation: versions, ssh2 native crypto, CPU AES support')
+    .action(() => {
+      const report = cryptoReport();
+      const lines = [
+        `tunnelvision ${VERSION}, Node.js ${process.versions.node}`,
+        `ssh2 native crypto binding: ${report.nativeBinding ? 'loaded' : 'NOT loaded (tunnels work, with slower ciphers; run npm rebuild ssh2)'}`,
+        `CPU AES instructions: ${report.aesNi === undefined ? 'unknown (cpu-features not installed)' : report.aesNi ? 'yes (aes128-gcm preferred)' : 'no (chacha20-poly1305 is faster here)'}`,
+        `profiles: ${defaultConfigDir()}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
     });
 
   program
