@@ -18,6 +18,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS preloads (test fixtures run with node --require) can only use require().
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The core runs in Node, in the CLI and in Electron's utility process alike: never in Electron's main.
     files: ['app/**/*.ts'],
     rules: {
