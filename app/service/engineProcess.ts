@@ -1,0 +1,84 @@
+// Entry point of the engine process. Electron's main starts it with utilityProcess.fork (then
+// `process.parentPort` exists); tests and the UI bridge start it with child_process.fork (then
+// `process.send`). Either way the contract is served on that one channel, plus two messages of the
+// process's own: secret look-ups (main holds safeStorage) and a graceful shutdown.
+import { randomUUID } from 'node:crypto';
+import type { MessagePortLike } from '../shared/rpc.js';
+import { serveService } from '../shared/rpc.js';
+import { defaultConfigDir } from '../profiles/store.js';
+import { EngineService } from './engineService.js';
+
+interface ParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+  off(event: 'message', listener: (e: { data: unknown }) => void): void;
+}
+
+/** Messages between the engine process and its parent that are not part of the contract. */
+export type ControlMessage =
+  | { t: 'secret?'; id: string; ref: string }
+  | { t: 'secret!'; id: string; value: string | null }
+  | { t: 'shutdown' }
+  | { t: 'shutdown-done' }
+  | { t: 'ready' };
+
+function parentChannel(): MessagePortLike {
+  const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+  if (parentPort) {
+    return {
+      postMessage: (m) => parentPort.postMessage(m),
+      onMessage: (listener) => {
+        const h = (e: { data: unknown }) => listener(e.data);
+        parentPort.on('message', h);
+        return () => parentPort.off('message', h);
+      },
+    };
+  }
+  if (!process.send) throw new Error('The engine process must be started by Tunnelvision (utilityProcess or child_process.fork).');
+  return {
+    postMessage: (m) => process.send!(m),
+    onMessage: (listener) => {
+      process.on('message', listener);
+      return () => process.off('message', listener);
+    },
+  };
+}
+
+const channel = parentChannel();
+const waitingSecrets = new Map<string, (value: string | undefined) => void>();
+
+const service = new EngineService({
+  configDir: process.env.TUNNELVISION_CONFIG_DIR ?? defaultConfigDir(),
+  secrets: (ref) =>
+    new Promise((resolve) => {
+      const id = randomUUID();
+      waitingSecrets.set(id, resolve);
+      channel.postMessage({ t: 'secret?', id, ref } satisfies ControlMessage);
+    }),
+});
+
+const stopServing = serveService(channel, service);
+
+channel.onMessage((msg) => {
+  const m = msg as Partial<ControlMessage> | null;
+  if (m?.t === 'secret!' && typeof m.id === 'string') {
+    waitingSecrets.get(m.id)?.(typeof m.value === 'string' ? m.value : undefined);
+    waitingSecrets.delete(m.id);
+  } else if (m?.t === 'shutdown') {
+    void shutdown();
+  }
+});
+
+let shuttingDown: Promise<void> | undefined;
+function shutdown(): Promise<void> {
+  shuttingDown ??= service.dispose().then(() => {
+    stopServing();
+    channel.postMessage({ t: 'shutdown-done' } satisfies ControlMessage);
+    process.exit(0);
+  });
+  return shuttingDown;
+}
+
+// The parent went away without saying goodbye: still close every tunnel so no port stays taken.
+process.on('disconnect', () => void shutdown());
+channel.postMessage({ t: 'ready' } satisfies ControlMessage);

@@ -1,0 +1,217 @@
+// The engine behind the contract: saved profiles, one supervised Tunnel per running profile,
+// questions for a person turned into `prompt` events. It runs in the engine process (Electron's
+// utilityProcess, or plain Node in tests and the UI bridge), never in Electron's main.
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { EventPayload, MethodResult, PromptAnswer, PromptRequest, TunnelService } from '../shared/contract.js';
+import type { EventName } from '../shared/contract.js';
+import { Emitter } from '../shared/emitter.js';
+import { TunnelError } from '../shared/errors.js';
+import { startDemo, type Demo } from '../demo/demoServer.js';
+import type { Prompter, SecretResolver } from '../engine/prompts.js';
+import { Tunnel } from '../engine/tunnel.js';
+import type { Profile } from '../profiles/schema.js';
+import { ProfileStore } from '../profiles/store.js';
+import { exportProfiles, importProfiles } from '../profiles/transfer.js';
+import { parseProfile } from '../profiles/validate.js';
+
+const STATS_INTERVAL_MS = 1_000;
+
+export interface EngineServiceOptions {
+  configDir: string;
+  /** Looks up secrets by reference (desktop: safeStorage, through main). */
+  secrets?: SecretResolver;
+}
+
+type Events = { [E in EventName]: (payload: EventPayload<E>) => void };
+/** Omit applied to each member of a union, so each kind keeps its own fields. */
+type Question = PromptRequest extends infer P ? (P extends unknown ? Omit<P, 'id'> : never) : never;
+
+export class EngineService extends Emitter<Events> implements TunnelService {
+  private readonly store: ProfileStore;
+  private readonly tunnels = new Map<string, Tunnel>();
+  private readonly prompts = new Map<string, { profileId: string; answer: (a: PromptAnswer) => void }>();
+  /** Profile-file writes in this process happen one at a time, so none is lost to another. */
+  private writes: Promise<unknown> = Promise.resolve();
+  private demo: Promise<Demo> | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  private disposed: Promise<void> | undefined;
+
+  constructor(private readonly opts: EngineServiceOptions) {
+    super();
+    this.store = new ProfileStore(opts.configDir);
+  }
+
+  override on<E extends EventName>(event: E, listener: Events[E]): () => void {
+    return super.on(event, listener);
+  }
+
+  async listProfiles(): Promise<MethodResult<'listProfiles'>> {
+    const { profiles } = await this.store.load();
+    return profiles.map((profile) => {
+      const tunnel = this.tunnels.get(profile.id);
+      return { profile, state: tunnel?.state ?? { state: 'stopped' as const }, stats: tunnel?.stats() ?? [] };
+    });
+  }
+
+  saveProfile(input: unknown): Promise<MethodResult<'saveProfile'>> {
+    const parsed = parseProfile(input);
+    if (!parsed.ok) return Promise.resolve({ ok: false as const, errors: parsed.errors });
+    const profile = parsed.value;
+    return this.edit((all) => {
+      const i = all.findIndex((p) => p.id === profile.id);
+      if (i >= 0) all[i] = profile;
+      else all.push(profile);
+      return { ok: true as const, profile };
+    }, [profile.id]);
+  }
+
+  async deleteProfile(id: string): Promise<MethodResult<'deleteProfile'>> {
+    await this.stop(id);
+    return this.edit((all) => {
+      const i = all.findIndex((p) => p.id === id);
+      const [deleted] = i >= 0 ? all.splice(i, 1) : [];
+      return deleted ? { deleted } : {};
+    }, [id]);
+  }
+
+  importProfiles(json: string): Promise<MethodResult<'importProfiles'>> {
+    let changed: string[] = [];
+    return this.edit((all) => {
+      const result = importProfiles(all, json);
+      if ('error' in result) return { ok: false as const, error: result.error };
+      all.splice(0, all.length, ...result.profiles);
+      changed = [...result.report.added, ...result.report.updated];
+      return { ok: true as const, report: result.report };
+    }, () => changed);
+  }
+
+  async exportProfiles(ids?: string[]): Promise<string> {
+    const { profiles } = await this.store.load();
+    const chosen = ids ? profiles.filter((p) => ids.includes(p.id)) : profiles;
+    return `${JSON.stringify(exportProfiles(chosen), null, 2)}\n`;
+  }
+
+  async start(id: string): Promise<void> {
+    const running = this.tunnels.get(id);
+    if (running && !['failed', 'closed'].includes(running.state.state)) return;
+    if (running) await this.stop(id);
+    const { profiles } = await this.store.load();
+    const profile = profiles.find((p) => p.id === id);
+    if (!profile) throw new TunnelError('CONFIG_INVALID', `There is no saved profile "${id}".`);
+    const tunnel = new Tunnel({ profile, prompter: this.prompterFor(id), secrets: this.secretsFor(profile) });
+    this.tunnels.set(id, tunnel);
+    tunnel.on('state', (state) => this.emit('state', { profileId: id, state }));
+    tunnel.on('log', (entry) => this.emit('log', { profileId: id, entry }));
+    tunnel.start();
+    this.statsTimer ??= setInterval(() => this.emitStats(), STATS_INTERVAL_MS);
+  }
+
+  async stop(id: string): Promise<void> {
+    const tunnel = this.tunnels.get(id);
+    if (!tunnel) return;
+    this.cancelPrompts(id);
+    await tunnel.stop();
+    // A newer start may have replaced it while it stopped.
+    if (this.tunnels.get(id) === tunnel) this.tunnels.delete(id);
+    if (this.tunnels.size === 0) this.stopStats();
+  }
+
+  async retryNow(id?: string): Promise<void> {
+    for (const [tid, tunnel] of this.tunnels) if (id === undefined || id === tid) tunnel.retryNow();
+  }
+
+  async answerPrompt(promptId: string, answer: PromptAnswer): Promise<void> {
+    const prompt = this.prompts.get(promptId);
+    if (!prompt) throw new TunnelError('CONFIG_INVALID', 'That question was already answered or withdrawn.');
+    prompt.answer(answer);
+  }
+
+  async startDemo(): Promise<string> {
+    this.demo ??= startDemo();
+    const demo = await this.demo;
+    const profile = demo.profile(await freeLocalPort());
+    const saved = await this.saveProfile(profile);
+    if (!saved.ok) throw new TunnelError('INTERNAL', 'The demo profile did not validate.');
+    return profile.id;
+  }
+
+  /** Stops every tunnel (ports freed) and the demo; the service is unusable afterwards. */
+  dispose(): Promise<void> {
+    this.disposed ??= (async () => {
+      await Promise.all([...this.tunnels.keys()].map((id) => this.stop(id)));
+      this.stopStats();
+      if (this.demo) await (await this.demo).dispose();
+    })();
+    return this.disposed;
+  }
+
+  /** Runs one read-modify-write of the profile file at a time, then tells listeners what changed. */
+  private edit<T>(change: (all: Profile[]) => T, ids: string[] | (() => string[])): Promise<T> {
+    const run = this.writes.then(async () => {
+      const { profiles } = await this.store.load();
+      const result = change(profiles);
+      await this.store.save(profiles);
+      this.emit('profiles', { ids: typeof ids === 'function' ? ids() : ids });
+      return result;
+    });
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  private emitStats(): void {
+    for (const [profileId, tunnel] of this.tunnels) this.emit('stats', { profileId, forwards: tunnel.stats() });
+  }
+
+  private stopStats(): void {
+    clearInterval(this.statsTimer);
+    this.statsTimer = undefined;
+  }
+
+  private secretsFor(profile: Profile): SecretResolver | undefined {
+    const own = this.opts.secrets;
+    if (profile.id !== 'demo' || !this.demo) return own;
+    const demo = this.demo;
+    return async (ref) => (await (await demo).secrets(ref)) ?? (await own?.(ref));
+  }
+
+  private ask<T extends PromptAnswer>(request: Question): Promise<T | null> {
+    const id = randomUUID();
+    return new Promise((resolve) => {
+      this.prompts.set(id, {
+        profileId: request.profileId,
+        answer: (answer) => {
+          this.prompts.delete(id);
+          this.emit('promptDone', { id });
+          resolve(answer as T | null);
+        },
+      });
+      this.emit('prompt', { ...request, id } as PromptRequest);
+    });
+  }
+
+  private cancelPrompts(profileId: string): void {
+    for (const prompt of [...this.prompts.values()]) if (prompt.profileId === profileId) prompt.answer(null);
+  }
+
+  private prompterFor(profileId: string): Prompter {
+    return {
+      hostKey: async (q) =>
+        (await this.ask<boolean>({ kind: 'hostKey', profileId, hop: q.hop, keyType: q.key.type, fingerprint: q.key.fingerprint, otherTypes: q.otherTypes.map((k) => k.type) })) === true,
+      passphrase: (q) => this.ask<string>({ kind: 'passphrase', profileId, hop: q.hop, keyFile: q.keyFile, retry: q.retry }),
+      password: (q) => this.ask<string>({ kind: 'password', profileId, hop: q.hop, user: q.user, retry: q.retry }),
+      keyboardInteractive: (q) => this.ask<string[]>({ kind: 'keyboardInteractive', profileId, hop: q.hop, name: q.name, instructions: q.instructions, prompts: q.prompts }),
+    };
+  }
+}
+
+function freeLocalPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

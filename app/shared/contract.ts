@@ -1,0 +1,149 @@
+// The one contract between the UI and the engine. The renderer calls it through preload, main
+// relays it to the engine's utility process, and the engine implements it; each hop validates what
+// it receives with these schemas. Channel names derive from the method and event names here, so no
+// side can invent a channel.
+import { z } from 'zod';
+import { profileSchema } from '../profiles/schema.js';
+
+// Plain-data mirrors of the engine's runtime types, validated wherever they arrive.
+export const wireErrorSchema = z.object({
+  name: z.string(),
+  code: z.string(),
+  message: z.string(),
+  hop: z.string().optional(),
+});
+
+const hopSummarySchema = z.object({
+  label: z.string(),
+  hostKey: z.object({ type: z.string(), fingerprint: z.string() }).optional(),
+});
+
+const openForwardSchema = z.object({
+  index: z.number().int(),
+  type: z.enum(['local', 'remote', 'dynamic']),
+  label: z.string(),
+  bindHost: z.string(),
+  bindPort: z.number().int(),
+  targetHost: z.string().optional(),
+  targetPort: z.number().int().optional(),
+});
+
+export const tunnelStateSchema = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('stopped') }),
+  z.object({ state: z.literal('connecting'), attempt: z.number().int() }),
+  z.object({ state: z.literal('open'), since: z.number(), hops: z.array(hopSummarySchema), forwards: z.array(openForwardSchema) }),
+  z.object({ state: z.literal('reconnecting'), attempt: z.number().int(), delayMs: z.number(), error: wireErrorSchema }),
+  z.object({ state: z.literal('failed'), error: wireErrorSchema }),
+  z.object({ state: z.literal('closed') }),
+]);
+
+export const forwardStatsSchema = z.object({
+  active: z.number().int(),
+  total: z.number().int(),
+  failed: z.number().int(),
+  bytesToTarget: z.number(),
+  bytesFromTarget: z.number(),
+  lastError: wireErrorSchema.optional(),
+});
+
+export const logEntrySchema = z.object({
+  time: z.number(),
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  message: z.string(),
+});
+
+/** A question the engine needs a person to answer; the answer goes back through answerPrompt. */
+export const promptRequestSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('hostKey'), id: z.string(), profileId: z.string(), hop: z.string(), keyType: z.string(), fingerprint: z.string(), otherTypes: z.array(z.string()) }),
+  z.object({ kind: z.literal('passphrase'), id: z.string(), profileId: z.string(), hop: z.string(), keyFile: z.string(), retry: z.boolean() }),
+  z.object({ kind: z.literal('password'), id: z.string(), profileId: z.string(), hop: z.string(), user: z.string(), retry: z.boolean() }),
+  z.object({
+    kind: z.literal('keyboardInteractive'),
+    id: z.string(),
+    profileId: z.string(),
+    hop: z.string(),
+    name: z.string(),
+    instructions: z.string(),
+    prompts: z.array(z.object({ prompt: z.string(), echo: z.boolean() })),
+  }),
+]);
+
+/** `null` cancels the question; host keys take a boolean, the others text. */
+export const promptAnswerSchema = z.union([z.null(), z.boolean(), z.string(), z.array(z.string())]);
+
+export const fieldErrorSchema = z.object({ path: z.string(), message: z.string() });
+
+export const profileViewSchema = z.object({
+  profile: profileSchema,
+  state: tunnelStateSchema,
+  stats: z.array(forwardStatsSchema),
+});
+
+export const importReportSchema = z.object({
+  added: z.array(z.string()),
+  updated: z.array(z.string()),
+  unchanged: z.array(z.string()),
+  skipped: z.array(z.object({ entry: z.string(), reason: z.string() })),
+});
+
+const id = z.string().min(1).max(64);
+
+/**
+ * Every call: its argument tuple and its result. Results that can fail expectedly say so in data
+ * (`ok: false` with field errors); anything thrown crosses as a WireError.
+ */
+export const methods = {
+  listProfiles: { args: z.tuple([]), result: z.array(profileViewSchema) },
+  saveProfile: {
+    args: z.tuple([z.unknown()]),
+    result: z.union([z.object({ ok: z.literal(true), profile: profileSchema }), z.object({ ok: z.literal(false), errors: z.array(fieldErrorSchema) })]),
+  },
+  deleteProfile: { args: z.tuple([id]), result: z.object({ deleted: profileSchema.optional() }) },
+  importProfiles: {
+    args: z.tuple([z.string().max(10_000_000)]),
+    result: z.union([z.object({ ok: z.literal(true), report: importReportSchema }), z.object({ ok: z.literal(false), error: z.string() })]),
+  },
+  exportProfiles: { args: z.tuple([z.array(id).optional()]), result: z.string() },
+  start: { args: z.tuple([id]), result: z.void() },
+  stop: { args: z.tuple([id]), result: z.void() },
+  /** Skip the backoff wait of one tunnel, or of all (wake from sleep, network change). */
+  retryNow: { args: z.tuple([id.optional()]), result: z.void() },
+  answerPrompt: { args: z.tuple([z.string().min(1).max(64), promptAnswerSchema]), result: z.void() },
+  /** Starts the built-in demo server and returns the id of its saved profile. */
+  startDemo: { args: z.tuple([]), result: id },
+} as const;
+
+export const events = {
+  state: z.object({ profileId: id, state: tunnelStateSchema }),
+  stats: z.object({ profileId: id, forwards: z.array(forwardStatsSchema) }),
+  log: z.object({ profileId: id, entry: logEntrySchema }),
+  prompt: promptRequestSchema,
+  /** A question was answered or withdrawn (the attempt ended): close its dialog. */
+  promptDone: z.object({ id: z.string() }),
+  /** Saved profiles changed (by this window, another window, the CLI or an import). */
+  profiles: z.object({ ids: z.array(id) }),
+} as const;
+
+export type MethodName = keyof typeof methods;
+export type EventName = keyof typeof events;
+export type MethodArgs<M extends MethodName> = z.input<(typeof methods)[M]['args']>;
+export type MethodResult<M extends MethodName> = z.output<(typeof methods)[M]['result']>;
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+
+/** The service as callers see it: one async function per method. */
+export type TunnelService = { [M in MethodName]: (...args: MethodArgs<M>) => Promise<MethodResult<M>> };
+
+/** Subscribing returns the unsubscribe. */
+export type TunnelEvents = { on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void };
+
+export type TunnelClient = TunnelService & TunnelEvents;
+
+export const CHANNEL_PREFIX = 'tunnelvision';
+export const methodChannel = (m: MethodName) => `${CHANNEL_PREFIX}:call:${m}`;
+export const eventChannel = (e: EventName) => `${CHANNEL_PREFIX}:event:${e}`;
+export const METHOD_NAMES = Object.keys(methods) as MethodName[];
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+
+export type PromptRequest = z.output<typeof promptRequestSchema>;
+export type PromptAnswer = z.output<typeof promptAnswerSchema>;
+export type ProfileView = z.output<typeof profileViewSchema>;
