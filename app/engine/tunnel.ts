@@ -52,6 +52,9 @@ export interface TunnelOptions {
   random?: () => number;
 }
 
+/** How long stop() waits for the server to confirm that -R forwards are cancelled. */
+const CANCEL_GRACE_MS = 1_000;
+
 type TunnelEvents = {
   state: (s: TunnelState) => void;
   log: (entry: LogEntry) => void;
@@ -160,15 +163,17 @@ export class Tunnel extends Emitter<TunnelEvents> {
         const session = await this.connect();
         const openedAt = Date.now();
         error = await this.serve(session);
-        // autossh's gate: a session that lasted is a fresh start, not one more failure in a row.
-        if (Date.now() - openedAt >= reconnect.resetAfterSeconds * 1000) attempt = 0;
+        // autossh's gate: the end of a session that lasted is the first failure of a new run, not
+        // one more in a row. `attempt` counts failures in a row: reconnecting N waits step N, and
+        // the attempt that follows is N + 1.
+        if (Date.now() - openedAt >= reconnect.resetAfterSeconds * 1000) attempt = 1;
       } catch (err) {
         error = err;
       }
       if (this.stopped) return;
       if (isFatal(error) || !reconnect.enabled) return this.fail(error);
-      const delayMs = nextDelayMs(Math.max(attempt, 1), reconnect, this.opts.random ?? Math.random);
-      this.setState({ state: 'reconnecting', attempt: Math.max(attempt, 1), delayMs, error: toWireError(error) });
+      const delayMs = nextDelayMs(attempt, reconnect, this.opts.random ?? Math.random);
+      this.setState({ state: 'reconnecting', attempt, delayMs, error: toWireError(error) });
       await this.sleep(delayMs);
     }
   }
@@ -203,7 +208,6 @@ export class Tunnel extends Emitter<TunnelEvents> {
     }
     this.session = session;
     try {
-      if (this.stopped) throw new TunnelError('CONNECTION_LOST', 'The tunnel was stopped.');
       session.client.on('tcp connection', (info: TcpConnectionDetails, accept: AcceptConnection<ClientChannel>, reject: RejectConnection) => {
         const remote = this.remotes.find((r) => r.matches(info));
         if (remote) remote.handle(accept, reject);
@@ -213,6 +217,8 @@ export class Tunnel extends Emitter<TunnelEvents> {
         const port = await r.request(session.client, session.hops.at(-1)!.label);
         if (r.forward.bindPort === 0) this.log('info', `Server assigned port ${port} for ${r.label}.`);
       }
+      // stop() may have come while the server was answering the -R requests; such a session must not be reported open.
+      if (this.stopped) throw new TunnelError('CONNECTION_LOST', 'The tunnel was stopped.');
     } catch (err) {
       await this.closeSession(false);
       throw err;
@@ -260,7 +266,9 @@ export class Tunnel extends Emitter<TunnelEvents> {
     const session = this.session;
     if (!session) return;
     this.session = undefined;
-    if (cancelRemotes) await Promise.all(this.remotes.map((r) => r.cancel(session.client)));
+    // A courtesy: the server drops a session's -R listeners when the session ends anyway, so a
+    // server that no longer answers gets a short grace rather than a hold on stop().
+    if (cancelRemotes) await withinGrace(Promise.all(this.remotes.map((r) => r.cancel(session.client))), CANCEL_GRACE_MS);
     await session.dispose();
   }
 
@@ -301,6 +309,18 @@ export class Tunnel extends Emitter<TunnelEvents> {
       };
     });
   }
+}
+
+/** Resolves when `work` settles or after `ms`, whichever comes first. */
+function withinGrace(work: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    work.then(done, done);
+  });
 }
 
 function hopSummary(h: HopInfo): HopSummary {
