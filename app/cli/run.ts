@@ -31,7 +31,7 @@ function describeState(p: Profile, s: TunnelState): string | undefined {
       return `${p.name}: open through ${path}\n${lines.join('\n')}`;
     }
     case 'reconnecting':
-      return `${p.name}: ${describeError(s.error)} Reconnecting in ${(s.delayMs / 1000).toFixed(1)} s (attempt ${s.attempt}).`;
+      return `${p.name}: ${describeError(s.error)} Reconnecting in ${(s.delayMs / 1000).toFixed(1)} s (${s.attempt} failed attempt${s.attempt === 1 ? '' : 's'} in a row).`;
     case 'failed':
       return undefined;
     case 'closed':
