@@ -220,3 +220,42 @@ describe('saved profiles', () => {
     expect(missing.stderr()).toContain('No profile named "nope". Saved profiles: db.');
   });
 });
+
+describe('tunnelvision import-ssh-config', () => {
+  it('saves a profile for each Host with forwards, says why it skipped the others, and up opens one', async () => {
+    const configDir = join(dir, 'config-ssh');
+    const port = await freePort();
+    const config = join(dir, 'ssh_config_import');
+    writeFileSync(
+      config,
+      [
+        'Host *',
+        '  ServerAliveInterval 5',
+        'Host db',
+        '  HostName 127.0.0.1',
+        `  Port ${sshd.port}`,
+        `  User ${sshd.user}`,
+        `  IdentityFile ${sshd.clientKey.path}`,
+        `  UserKnownHostsFile ${sshd.writeKnownHosts(join(dir, 'kh_import'))}`,
+        `  LocalForward ${port} 127.0.0.1:${target.port}`,
+        'Host shell-only',
+        '  HostName 127.0.0.1',
+        '',
+      ].join('\n'),
+    );
+    const imported = runCli(['import-ssh-config', config, '--config-dir', configDir]);
+    expect((await imported.exit).code).toBe(0);
+    expect(imported.stdout()).toContain('added 1: db');
+    expect(imported.stdout()).toContain('skipped Host shell-only: no LocalForward, RemoteForward or DynamicForward');
+
+    const list = runCli(['list', '--json', '--config-dir', configDir]);
+    expect((await list.exit).code).toBe(0);
+    expect(JSON.parse(list.stdout())).toMatchObject([{ id: 'db', keepalive: { intervalSeconds: 5 }, server: { port: sshd.port } }]);
+
+    const up = runCli(['up', 'db', '--json', '--config-dir', configDir]);
+    await up.waitFor((e) => e.state === 'open', 'open');
+    const r = await sendAndHash(port, 20_000);
+    expect(r.reply).toBe(r.sent);
+    expect(await stopCli(up)).toBe(0);
+  });
+});
