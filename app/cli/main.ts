@@ -8,7 +8,7 @@ import { formatForwardSpec } from '../profiles/forwardSpec.js';
 import { importSshConfig, loadSshConfig } from '../profiles/sshConfig.js';
 import type { Profile } from '../profiles/schema.js';
 import { ProfileStore, ProfileStoreError, defaultConfigDir, type LoadReport } from '../profiles/store.js';
-import { exportProfiles, importProfiles } from '../profiles/transfer.js';
+import { exportProfiles, importProfiles, type ImportReport } from '../profiles/transfer.js';
 import { formatErrors } from '../profiles/validate.js';
 import { cliPrompter } from './prompter.js';
 import { connectPlan, type ConnectFlags } from './connectProfile.js';
@@ -183,12 +183,9 @@ export function buildProgram(): Command {
       const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
         throw new UsageError(`Cannot read ${file}: ${err.code ?? err.message}`);
       });
-      const { store, loaded } = await loadStore(o.configDir);
-      const result = importProfiles(loaded.profiles, text);
-      if ('error' in result) throw new UsageError(`${file}: ${result.error}`);
-      await store.save(result.profiles);
-      printImportReport(result.report.added, result.report.updated, result.report.unchanged, result.report.skipped.map((s) => `${s.entry}: ${s.reason}`));
-      if (result.report.skipped.length) process.exitCode = 1;
+      const report = await mergeIntoStore(o.configDir, text, file);
+      printImportReport(report.added, report.updated, report.unchanged, report.skipped.map((s) => `${s.entry}: ${s.reason}`));
+      if (report.skipped.length) process.exitCode = 1;
     });
 
   program
@@ -213,17 +210,27 @@ export function buildProgram(): Command {
       const parsed = importSshConfig(config);
       if (!parsed.ok) throw new UsageError(formatErrors(parsed.errors));
       const { profiles, skipped } = parsed.value;
-      const { store, loaded } = await loadStore(o.configDir);
-      const result = importProfiles(loaded.profiles, JSON.stringify(profiles));
-      if ('error' in result) throw new UsageError(result.error);
-      await store.save(result.profiles);
-      printImportReport(result.report.added, result.report.updated, result.report.unchanged, [
+      const report = await mergeIntoStore(o.configDir, JSON.stringify(profiles), file);
+      printImportReport(report.added, report.updated, report.unchanged, [
         ...skipped.map((s) => `Host ${s.alias}: ${s.reason}`),
-        ...result.report.skipped.map((s) => `${s.entry}: ${s.reason}`),
+        ...report.skipped.map((s) => `${s.entry}: ${s.reason}`),
       ]);
     });
 
   return program;
+}
+
+/** Merges exported JSON into the saved profiles under the store's lock (the desktop app may be saving too). */
+async function mergeIntoStore(configDir: string, text: string, source: string): Promise<ImportReport> {
+  const store = new ProfileStore(configDir);
+  const { result, problem } = await store.update((profiles) => {
+    const merged = importProfiles(profiles, text);
+    if ('error' in merged) throw new UsageError(`${source}: ${merged.error}`);
+    profiles.splice(0, profiles.length, ...merged.profiles);
+    return merged.report;
+  });
+  if (problem) process.stderr.write(`tunnelvision: ${problem.message}\n`);
+  return result;
 }
 
 function printImportReport(added: string[], updated: string[], unchanged: string[], skipped: string[]): void {

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PROFILE_FILE_VERSION, profileSchema, type Profile, type ProfileFile } from './schema.js';
 import { formatErrors, parseWith, type FieldError } from './validate.js';
 
@@ -71,6 +71,19 @@ export class ProfileStore {
     return { profiles };
   }
 
+  /**
+   * Read-modify-write under a lock shared by every process (the CLI, the desktop app's engine), so
+   * two edits at once both land instead of one overwriting the other.
+   */
+  async update<T>(change: (profiles: Profile[]) => T | Promise<T>): Promise<{ result: T; problem?: LoadReport['problem'] }> {
+    return withFileLock(`${this.file}.lock`, async () => {
+      const loaded = await this.load();
+      const result = await change(loaded.profiles);
+      await this.save(loaded.profiles);
+      return { result, ...(loaded.problem ? { problem: loaded.problem } : {}) };
+    });
+  }
+
   async save(profiles: readonly Profile[]): Promise<void> {
     const file: ProfileFile = { version: PROFILE_FILE_VERSION, profiles: [...profiles] };
     await writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`);
@@ -83,10 +96,51 @@ export class ProfileStore {
   }
 }
 
+const LOCK_WAIT_MS = 10_000;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `fn` while holding `lockFile` (created exclusively, holding our pid). A lock whose owner
+ * died is taken over; a live owner is waited for, up to LOCK_WAIT_MS.
+ */
+export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(lockFile), { recursive: true, mode: 0o700 });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      const handle = await open(lockFile, 'wx', 0o600);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await readFile(lockFile, 'utf8').catch(() => ''));
+      if (owner && !pidAlive(owner)) {
+        await rm(lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new ProfileStoreError(`${lockFile} is held by process ${owner || '?'}; another Tunnelvision is saving profiles. Try again, or remove the file if no Tunnelvision is running.`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+}
+
 /** Writes via a temp file in the same directory and renames it over the target, so readers never see half a file. */
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const dir = file.slice(0, file.lastIndexOf('/')) || '.';
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const handle = await open(tmp, 'w', 0o600);
   try {

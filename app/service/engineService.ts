@@ -31,8 +31,6 @@ export class EngineService extends Emitter<Events> implements TunnelService {
   private readonly store: ProfileStore;
   private readonly tunnels = new Map<string, Tunnel>();
   private readonly prompts = new Map<string, { profileId: string; answer: (a: PromptAnswer) => void }>();
-  /** Profile-file writes in this process happen one at a time, so none is lost to another. */
-  private writes: Promise<unknown> = Promise.resolve();
   private demo: Promise<Demo> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private disposed: Promise<void> | undefined;
@@ -146,17 +144,11 @@ export class EngineService extends Emitter<Events> implements TunnelService {
     return this.disposed;
   }
 
-  /** Runs one read-modify-write of the profile file at a time, then tells listeners what changed. */
-  private edit<T>(change: (all: Profile[]) => T, ids: string[] | (() => string[])): Promise<T> {
-    const run = this.writes.then(async () => {
-      const { profiles } = await this.store.load();
-      const result = change(profiles);
-      await this.store.save(profiles);
-      this.emit('profiles', { ids: typeof ids === 'function' ? ids() : ids });
-      return result;
-    });
-    this.writes = run.catch(() => {});
-    return run;
+  /** One read-modify-write of the profile file under its cross-process lock; then says what changed. */
+  private async edit<T>(change: (all: Profile[]) => T, ids: string[] | (() => string[])): Promise<T> {
+    const { result } = await this.store.update(change);
+    this.emit('profiles', { ids: typeof ids === 'function' ? ids() : ids });
+    return result;
   }
 
   private emitStats(): void {

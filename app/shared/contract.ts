@@ -4,11 +4,12 @@
 // side can invent a channel.
 import { z } from 'zod';
 import { profileSchema } from '../profiles/schema.js';
+import { ERROR_CODES, type ErrorCode } from './errors.js';
 
 // Plain-data mirrors of the engine's runtime types, validated wherever they arrive.
 export const wireErrorSchema = z.object({
   name: z.string(),
-  code: z.string(),
+  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
   message: z.string(),
   hop: z.string().optional(),
 });

@@ -66,6 +66,6 @@ export function toWireError(err: unknown): WireError {
 }
 
 /** The one line a person reads: which hop, what happened. */
-export function describeError(err: WireError | TunnelError): string {
+export function describeError(err: Pick<WireError, 'message' | 'hop'>): string {
   return err.hop && !err.message.includes(err.hop) ? `${err.hop}: ${err.message}` : err.message;
 }
