@@ -6,4 +6,7 @@ export const SYSTEM_DEPS = [
   { command: 'ssh-agent', pkg: 'openssh-client' },
   { command: 'ssh-add', pkg: 'openssh-client' },
   { command: 'curl', pkg: 'curl' },
+  // Network-namespace topologies and link faults (run as root).
+  { command: 'ip', pkg: 'iproute2' },
+  { command: 'iptables', pkg: 'iptables' },
 ];
