@@ -60,6 +60,8 @@ export class Session {
   }
 }
 
+const cancelled = (hop: string) => new TunnelError('CONNECTION_LOST', 'Connection attempt cancelled.', { hop });
+
 export async function openSession(opts: SessionOptions, signal?: AbortSignal): Promise<Session> {
   const endpoints = [...opts.jumps, opts.server];
   const clients: Client[] = [];
@@ -69,7 +71,7 @@ export async function openSession(opts: SessionOptions, signal?: AbortSignal): P
       const user = endpoint.user ?? opts.defaultUser;
       const hop: HopInfo = { label: hopLabel({ ...endpoint, user }), host: endpoint.host, port: endpoint.port, user };
       const previous = clients[i - 1];
-      const sock = previous ? await dialThrough(previous, hops[i - 1]!.label)(endpoint.host, endpoint.port, { address: '127.0.0.1', port: 0 }) : await tcp(endpoint, hop.label, opts.connectTimeoutMs, signal);
+      const sock = previous ? await dialHop(previous, hops[i - 1]!.label, endpoint, hop.label, opts.connectTimeoutMs, signal) : await tcp(endpoint, hop.label, opts.connectTimeoutMs, signal);
       const isFinal = i === endpoints.length - 1;
       const knownHostsFiles = opts.hostKey.knownHostsFiles.length ? opts.hostKey.knownHostsFiles : defaultKnownHostsFiles();
       const serverHostKey = hostKeyAlgorithms(await knownKeyTypes(knownHostsFiles, endpoint.host, endpoint.port).catch((err: unknown) => {
@@ -96,7 +98,7 @@ function tcp(endpoint: Endpoint, hop: string, timeoutMs: number, signal?: AbortS
       sock.destroy();
       reject(err);
     };
-    const onAbort = () => fail(new TunnelError('CONNECTION_LOST', 'Connection attempt cancelled.', { hop }));
+    const onAbort = () => fail(cancelled(hop));
     const timer = setTimeout(() => fail(new TunnelError('CONNECT_TIMEOUT', `No TCP connection to ${hop} within ${timeoutMs / 1000} s.`, { hop })), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     sock.once('error', (err: NodeJS.ErrnoException) => fail(socketError(err, hop)));
@@ -135,16 +137,81 @@ export type Dialer = (host: string, port: number, src: { address: string; port: 
 export function dialThrough(client: Client, hop: string): Dialer {
   return (host, port, src) =>
     new Promise((resolve, reject) => {
-      client.forwardOut(src.address, src.port, host, port, (err: Error | undefined, channel: ClientChannel) => {
-        if (err) reject(channelOpenError(err, hostPort(host, port), hop));
-        else resolve(channel);
-      });
+      const target = hostPort(host, port);
+      try {
+        client.forwardOut(src.address, src.port, host, port, (err: Error | undefined, channel: ClientChannel) => {
+          if (err) reject(channelOpenError(err, target, hop));
+          else resolve(channel);
+        });
+      } catch (err) {
+        // ssh2 throws at once when the session's socket is already gone.
+        reject(new TunnelError('CONNECTION_LOST', `The connection to ${hop} is gone, so no channel to ${target} could be opened.`, { hop, cause: err }));
+      }
     });
+}
+
+/**
+ * The next hop's socket: a channel through `via`. A failure is about reaching `next`, so it is
+ * reported as such (naming both), except a bastion that forbids forwarding, which is the
+ * bastion's doing and names it.
+ */
+function dialHop(via: Client, viaLabel: string, next: Endpoint, nextLabel: string, timeoutMs: number, signal?: AbortSignal): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const fail = (err: TunnelError) => {
+      if (settle()) reject(err);
+    };
+    const onAbort = () => fail(cancelled(nextLabel));
+    const timer = setTimeout(() => fail(new TunnelError('CONNECT_TIMEOUT', `${viaLabel} could not reach ${nextLabel} within ${timeoutMs / 1000} s.`, { hop: nextLabel })), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    dialThrough(via, viaLabel)(next.host, next.port, { address: '127.0.0.1', port: 0 }).then(
+      (channel) => {
+        // A channel that opens after we gave up belongs to nobody.
+        if (settle()) resolve(channel);
+        else channel.destroy();
+      },
+      (err: TunnelError) => fail(hopReachError(err, viaLabel, nextLabel)),
+    );
+  });
+}
+
+/** A failed channel to the next hop, re-told as a failure to reach that hop (see `dialHop`). */
+export function hopReachError(err: TunnelError, via: string, next: string): TunnelError {
+  const cause = err.cause instanceof Error ? err.cause : undefined;
+  if (err.code === 'TARGET_REFUSED' && cause) {
+    const detail = openFailureDetail(cause);
+    const through = `(reached through ${via}, which reports: ${detail})`;
+    if (/refused/i.test(detail)) {
+      return new TunnelError('CONNECT_REFUSED', `${next} refused the connection ${through}: nothing is listening there, or a firewall rejects it.`, { hop: next, cause: err });
+    }
+    if (/timed out/i.test(detail)) {
+      return new TunnelError('CONNECT_TIMEOUT', `Connection to ${next} timed out ${through}.`, { hop: next, cause: err });
+    }
+    if (/unreachable|no route/i.test(detail)) {
+      return new TunnelError('HOST_UNREACHABLE', `${next} is unreachable ${through}.`, { hop: next, cause: err });
+    }
+    return new TunnelError('CONNECTION_LOST', `Could not connect to ${next} ${through}.`, { hop: next, cause: err });
+  }
+  if (err.code === 'DNS') {
+    return new TunnelError('DNS', `${via} cannot resolve the name of the next hop, ${next} (${cause ? openFailureDetail(cause) : err.message}).`, { hop: next, cause: err });
+  }
+  return err;
+}
+
+function openFailureDetail(err: Error): string {
+  return err.message.replace(/^\(SSH\) Channel open failure: ?/, '') || 'no reason given';
 }
 
 /** SSH channel-open failure reasons (RFC 4254 §5.1) as errors a person can act on. */
 export function channelOpenError(err: Error & { reason?: number | string }, target: string, hop: string): TunnelError {
-  const detail = err.message.replace(/^\(SSH\) Channel open failure: ?/, '') || 'no reason given';
+  const detail = openFailureDetail(err);
   if (err.reason === 1) {
     return new TunnelError('CHANNEL_REFUSED', `${hop} refused to open a channel to ${target}: administratively prohibited (${detail}). The server's AllowTcpForwarding or PermitOpen forbids it.`, { hop, cause: err });
   }
@@ -153,6 +220,10 @@ export function channelOpenError(err: Error & { reason?: number | string }, targ
       return new TunnelError('DNS', `${hop} cannot resolve ${target} (${detail}).`, { hop, cause: err });
     }
     return new TunnelError('TARGET_REFUSED', `${hop} could not connect to ${target}: ${detail}.`, { hop, cause: err });
+  }
+  // ssh2 fails channels still opening with a reason-less error when the connection under them ends.
+  if (err.reason === undefined || err.reason === '') {
+    return new TunnelError('CONNECTION_LOST', `The connection to ${hop} ended before the channel to ${target} opened.`, { hop, cause: err });
   }
   return new TunnelError('CHANNEL_REFUSED', `${hop} did not open a channel to ${target}: ${detail}.`, { hop, cause: err });
 }
@@ -196,7 +267,7 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
       o.sock.destroy();
       void endClient(client).then(() => reject(err));
     };
-    const onAbort = () => fail(new TunnelError('CONNECTION_LOST', 'Connection attempt cancelled.', { hop: label }));
+    const onAbort = () => fail(cancelled(label));
     signal?.addEventListener('abort', onAbort, { once: true });
 
     client.on('error', (err: Error & { level?: string }) => {

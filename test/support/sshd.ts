@@ -23,7 +23,7 @@ export function makeKey(dir: string, name: string, type: 'ed25519' | 'rsa' | 'ec
 }
 
 export interface SshdOptions {
-  /** Lines appended to sshd_config (e.g. `AllowTcpForwarding no`). */
+  /** sshd_config lines (e.g. `AllowTcpForwarding no`, `LogLevel DEBUG1`); they override the harness defaults, so no `Match` block here. */
   config?: string[];
   /** Reuse a port (restart "the same server"). */
   port?: number;
@@ -59,6 +59,8 @@ export class Sshd {
     writeFileSync(
       join(dir, 'sshd_config'),
       [
+        // sshd keeps the first value it reads for a keyword, so the caller's lines go first.
+        ...(options.config ?? []),
         `Port ${port}`,
         'ListenAddress 127.0.0.1',
         `HostKey ${hostKey.path}`,
@@ -71,7 +73,6 @@ export class Sshd {
         'StrictModes no',
         'UsePAM no',
         'LogLevel VERBOSE',
-        ...(options.config ?? []),
         '',
       ].join('\n'),
     );
