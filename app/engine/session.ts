@@ -71,6 +71,8 @@ export async function openSession(opts: SessionOptions, signal?: AbortSignal): P
       const user = endpoint.user ?? opts.defaultUser;
       const hop: HopInfo = { label: hopLabel({ ...endpoint, user }), host: endpoint.host, port: endpoint.port, user };
       const previous = clients[i - 1];
+      // Each step below listens for abort only once it starts; a stop between steps is caught here.
+      if (signal?.aborted) throw cancelled(hop.label);
       const sock = previous ? await dialHop(previous, hops[i - 1]!.label, endpoint, hop.label, opts.connectTimeoutMs, signal) : await tcp(endpoint, hop.label, opts.connectTimeoutMs, signal);
       const isFinal = i === endpoints.length - 1;
       const knownHostsFiles = opts.hostKey.knownHostsFiles.length ? opts.hostKey.knownHostsFiles : defaultKnownHostsFiles();
@@ -78,6 +80,10 @@ export async function openSession(opts: SessionOptions, signal?: AbortSignal): P
         sock.destroy();
         throw err instanceof TunnelError && !err.hop ? new TunnelError(err.code, err.message, { hop: hop.label, cause: err }) : err;
       }));
+      if (signal?.aborted) {
+        sock.destroy();
+        throw cancelled(hop.label);
+      }
       const client = await connectHop({ ...opts, endpoint, user, hop, sock, isFinal, serverHostKey }, signal);
       clients.push(client);
       hops.push(hop);
