@@ -159,13 +159,15 @@ describe('jump chains', () => {
     expect(err.message).toBe(`${label(deadPort)} refused the connection (reached through ${label(bastion1)}, which reports: Connection refused): nothing is listening there, or a firewall rejects it.`);
   });
 
-  it('names the bastion that forbids forwarding (AllowTcpForwarding no)', async () => {
+  it('names the bastion that forbids forwarding (AllowTcpForwarding no), and does not retry it', async () => {
     const closed = await Sshd.start({ config: ['AllowTcpForwarding no'] });
     try {
       const kh = join(dir, 'known_hosts_closed');
       writeFileSync(kh, [closed.knownHostsLine(), server.knownHostsLine()].join(''));
-      const err = await failure({ jumps: [hop(closed)], hostKey: { strict: 'yes', knownHostsFiles: [kh] } });
-      expect(err).toMatchObject({ code: 'CHANNEL_REFUSED', hop: label(closed) });
+      // Reconnect on: a retryable error would never reach `failed`, and this would time out.
+      const err = await failure({ jumps: [hop(closed)], hostKey: { strict: 'yes', knownHostsFiles: [kh] }, reconnect: { enabled: true, initialDelaySeconds: 0.1 } });
+      expect(err).toMatchObject({ code: 'FORWARDING_FORBIDDEN', hop: label(closed) });
+      expect(err.message).toContain('will not retry');
       expect(err.message).toContain(`${label(closed)} refused to open a channel to 127.0.0.1:${server.port}: administratively prohibited`);
       expect(err.message).toContain('AllowTcpForwarding');
     } finally {
@@ -250,9 +252,9 @@ describe('channel-open and socket failures, mapped', () => {
     expect(err).toMatchObject({ code, hop: 'b:22', message });
   });
 
-  it('next hop: a bastion that forbids forwarding stays the one named', () => {
+  it('next hop: a bastion that forbids forwarding stays the one named, and is not retried', () => {
     const err = hopReachError(channelOpenError(open(1, 'open failed'), '127.0.0.1:22', 'a:22'), 'a:22', 'b:22');
-    expect(err).toMatchObject({ code: 'CHANNEL_REFUSED', hop: 'a:22' });
+    expect(err).toMatchObject({ code: 'FORWARDING_FORBIDDEN', hop: 'a:22' });
   });
 
   it('a session whose socket is already gone refuses new channels as a lost connection', async () => {

@@ -208,6 +208,10 @@ export function hopReachError(err: TunnelError, via: string, next: string): Tunn
   if (err.code === 'DNS') {
     return new TunnelError('DNS', `${via} cannot resolve the name of the next hop, ${next} (${cause ? openFailureDetail(cause) : err.message}).`, { hop: next, cause: err });
   }
+  if (err.code === 'CHANNEL_REFUSED' && (cause as { reason?: unknown } | undefined)?.reason === 1) {
+    // A bastion that forbids forwarding will forbid it on every retry: only its admin can change that.
+    return new TunnelError('FORWARDING_FORBIDDEN', `${err.message} Tunnelvision will not retry: ask the administrator of ${via} to allow forwarding to ${next}.`, { hop: via, cause: err });
+  }
   return err;
 }
 

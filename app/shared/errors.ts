@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { fatal: true },
   PROMPT_CANCELLED: { fatal: true },
   KEY_UNREADABLE: { fatal: true },
+  /** A jump host refuses to forward to the next hop (AllowTcpForwarding, PermitOpen). */
+  FORWARDING_FORBIDDEN: { fatal: true },
   // Transient: the network or the server may come back.
   DNS: { fatal: false },
   CONNECT_REFUSED: { fatal: false },
