@@ -201,13 +201,16 @@ describe('SOCKS greetings', () => {
       fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (bytes) => {
         await new Promise<void>((resolve) => {
           const s = connect({ host: '127.0.0.1', port });
+          // Read whatever the server answers: a paused socket never sees the end that follows it.
+          s.resume();
           s.on('error', () => {});
           s.on('close', () => resolve());
           s.on('connect', () => s.write(bytes));
         });
       }),
-      { numRuns: 60 },
+      { numRuns: 100 },
     );
     expect(server.listening).toBe(true);
-  });
+    // Incomplete greetings wait out the 200 ms handshake timeout: allow for them on a loaded machine.
+  }, 60_000);
 });
