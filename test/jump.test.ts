@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import ssh2, { type Client, type Connection } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateEd25519 } from '../app/engine/keygen.js';
 import { Tunnel, type TunnelState } from '../app/engine/tunnel.js';
 import { channelOpenError, dialThrough, hopReachError, socketError } from '../app/engine/session.js';
 import { runCli } from './support/cli.js';
@@ -177,7 +178,7 @@ describe('jump chains', () => {
 
   it('gives up on a bastion that never answers the channel request for the next hop, naming both', async () => {
     // OpenSSH always answers; an ssh2 server lets the bastion sit on the request forever.
-    const { private: hostKey, public: publicKey } = ssh2.utils.generateKeyPairSync('ed25519');
+    const { private: hostKey, public: publicKey } = generateEd25519();
     const connections = new Set<Connection>();
     const silent = new ssh2.Server({ hostKeys: [hostKey] }, (conn) => {
       connections.add(conn);

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect as tcpConnect, type AddressInfo, type Socket } from 'node:net';
 import ssh2, { type Connection, type Server as SshServer } from 'ssh2';
+import { generateEd25519 } from '../engine/keygen.js';
 import type { Profile } from '../profiles/schema.js';
 import { parseProfile } from '../profiles/validate.js';
 
@@ -49,7 +50,7 @@ export async function startDemo(): Promise<Demo> {
   });
   const webPort = await listen(web);
 
-  const { private: hostKey, public: publicKey } = ssh2.utils.generateKeyPairSync('ed25519');
+  const { private: hostKey, public: publicKey } = generateEd25519();
   const blob = Buffer.from(publicKey.split(' ')[1]!, 'base64');
   const fingerprint = `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
   const sockets = new Set<Socket>();

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { connect as tcpConnect, type AddressInfo, type Socket } from 'node:net';
 import ssh2, { type AuthContext, type Connection, type Server } from 'ssh2';
+import { generateEd25519 } from '../../app/engine/keygen.js';
 
 export interface TestSsh2Server {
   port: number;
@@ -15,7 +16,7 @@ export interface TestSsh2Server {
 }
 
 export async function startSsh2Server(authenticate: (ctx: AuthContext) => void): Promise<TestSsh2Server> {
-  const { private: hostKey, public: publicKey } = ssh2.utils.generateKeyPairSync('ed25519');
+  const { private: hostKey, public: publicKey } = generateEd25519();
   const hostKeyBlob = Buffer.from(publicKey.split(' ')[1]!, 'base64');
   const authAttempts: TestSsh2Server['authAttempts'] = [];
   const clients = new Set<Connection>();
