@@ -234,7 +234,7 @@ export class RemoteForwarder {
     return new Promise((resolve, reject) => {
       client.forwardIn(bindHost, bindPort, (err, port) => {
         if (err) {
-          reject(new TunnelError('REMOTE_FORWARD_REFUSED', `${hop} refused to listen on ${hostPort(bindHost, bindPort)} for -R: the port is in use there, or the server forbids it (GatewayPorts, AllowTcpForwarding).`, { hop, cause: err }));
+          reject(new TunnelError('REMOTE_FORWARD_REFUSED', `${hop} refused to listen on ${hostPort(bindHost, bindPort)} for -R: the port is in use there, or the server forbids it (GatewayPorts, AllowTcpForwarding, PermitListen).`, { hop, cause: err }));
           return;
         }
         this.assignedPort = bindPort === 0 ? port : bindPort;

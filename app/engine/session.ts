@@ -251,6 +251,7 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
   const label = o.hop.label;
   const client = new ssh2.Client();
   sockets.set(client, o.sock);
+  o.sock.once('close', () => closedSockets.add(o.sock));
   return new Promise((resolve, reject) => {
     let settled = false;
     let hostKeyError: TunnelError | undefined;
@@ -289,6 +290,11 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
         return fail(new TunnelError('AUTH_FAILED', `Permission denied at ${label}: the server accepted none of what was tried (${tried}).`, { hop: label, cause: err }));
       }
       if (err.level === 'client-socket') return fail(socketError(err as NodeJS.ErrnoException, label));
+      if (err.message === 'Connection lost before handshake') {
+        // sshd drops connections past MaxStartups (and a TCP wrapper its denied ones) before its
+        // version line, without a word: a retryable condition, not a protocol error.
+        return fail(new TunnelError('CONNECTION_LOST', `${label} closed the connection before the SSH handshake began: the server may be refusing new connections (MaxStartups, a connection limit, or a TCP wrapper).`, { hop: label, cause: err }));
+      }
       fail(new TunnelError('PROTOCOL', `SSH handshake with ${label} failed: ${err.message}`, { hop: label, cause: err }));
     });
     client.on('close', () => fail(hostKeyError ?? auth.aborted ?? new TunnelError('CONNECTION_LOST', `${label} closed the connection during the handshake.`, { hop: label })));
@@ -342,17 +348,25 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
 // The socket under each client is ours (we made it, or it is a channel of the previous hop), so
 // closing waits on it rather than on ssh2's internals.
 const sockets = new WeakMap<Client, Duplex>();
+// A jump hop's socket is an ssh2 channel: it can emit 'close' without ever becoming `destroyed`
+// (its connection died under it), and a later destroy() emits nothing. Waiting for a second
+// 'close' then hung the supervisor and stop() for good once a bastion was killed mid-chain.
+const closedSockets = new WeakSet<Duplex>();
 const DISCONNECT_GRACE_MS = 1_000;
 
 /** Sends SSH disconnect and resolves once the client's socket is closed; a dead peer gets a short grace, then the socket is destroyed. */
 export function endClient(client: Client): Promise<void> {
   const sock = sockets.get(client);
-  if (!sock || sock.destroyed) {
+  if (!sock || sock.destroyed || closedSockets.has(sock)) {
     client.end();
     return Promise.resolve();
   }
   return new Promise((resolve) => {
-    const grace = setTimeout(() => sock.destroy(), DISCONNECT_GRACE_MS);
+    const grace = setTimeout(() => {
+      sock.destroy();
+      // A channel whose connection is gone may never report 'close'; destroyed is as closed as it gets.
+      resolve();
+    }, DISCONNECT_GRACE_MS);
     sock.once('close', () => {
       clearTimeout(grace);
       resolve();

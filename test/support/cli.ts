@@ -1,6 +1,7 @@
 // Runs the real `tunnelvision` bin as a subprocess and reads its --json events as they come.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Netns } from './netns.js';
 
 const BIN = new URL('../../bin/tunnelvision.js', import.meta.url).pathname;
 
@@ -16,8 +17,10 @@ export interface CliRun {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+/** Runs the bin here, or inside `netns` (`ip netns exec` execs node itself, so `proc` is still the CLI). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, netns?: Netns): CliRun {
+  const options = { env: { ...process.env, ...env }, stdio: 'pipe' as const };
+  const proc = (netns ? netns.spawn(process.execPath, [BIN, ...args], options) : spawn(process.execPath, [BIN, ...args], options)) as ChildProcessWithoutNullStreams;
   proc.stdin.end();
   let out = '';
   let err = '';

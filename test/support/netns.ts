@@ -1,7 +1,8 @@
 // Test hosts in network namespaces that the tests create and remove themselves (root only), for
 // proving what crosses a network: a database only reachable from "inside", a bastion with two legs.
 // Addresses come from 10.231.0.0/16 and exist only inside these namespaces and their veth links.
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 let counter = 0;
 
@@ -95,6 +96,30 @@ export class Netns {
     return execFileSync('ip', ['netns', 'exec', this.name, command, ...args], { encoding: 'utf8' });
   }
 
+  /** Runs a command inside the namespace without blocking the test's event loop; never rejects. */
+  run(command: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile('ip', ['netns', 'exec', this.name, command, ...args], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  /** An iptables rule change inside the namespace: it goes away with the namespace, never touching the host's tables. */
+  iptables(...args: string[]): void {
+    execFileSync('ip', ['netns', 'exec', this.name, 'iptables', '-w', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  }
+
+  /**
+   * Replaces /etc/<file> for programs started in this namespace from now on (`ip netns exec`
+   * bind-mounts /etc/netns/<name>/<file> over it); removed with the namespace.
+   */
+  etcFile(file: string, text: string): void {
+    mkdirSync(`/etc/netns/${this.name}`, { recursive: true });
+    writeFileSync(`/etc/netns/${this.name}/${file}`, text);
+  }
+
   /** Removes the namespace; its interfaces (and the host ends of its veth links) go with it. */
   dispose(): void {
     try {
@@ -102,6 +127,7 @@ export class Netns {
     } catch {
       // Already gone.
     }
+    rmSync(`/etc/netns/${this.name}`, { recursive: true, force: true });
     for (const link of this.links) {
       try {
         ip('link', 'del', link);

@@ -7,7 +7,7 @@ export function profileFor(sshd: Sshd, overrides: Record<string, unknown> = {}):
   const parsed = parseProfile({
     id: 'test',
     name: 'test',
-    server: { host: '127.0.0.1', port: sshd.port, user: sshd.user, auth: { method: 'key', keyFiles: [sshd.clientKey.path] } },
+    server: { host: sshd.host, port: sshd.port, user: sshd.user, auth: { method: 'key', keyFiles: [sshd.clientKey.path] } },
     hostKey: { strict: 'yes', knownHostsFiles: [sshd.writeKnownHosts()] },
     reconnect: { enabled: false },
     ...overrides,

@@ -6,6 +6,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { freePort } from './net.js';
+import type { Netns } from './netns.js';
 import { killTree, waitForExit } from './proc.js';
 
 export interface KeyPair {
@@ -31,6 +32,10 @@ export interface SshdOptions {
   dir?: string;
   /** Host keys offered besides ed25519. */
   extraHostKeys?: Array<'rsa' | 'ecdsa'>;
+  /** The address sshd listens on (127.0.0.1 by default): a namespace's or a veth's address. */
+  listenAddress?: string;
+  /** Run sshd inside this namespace (then `listenAddress` is one of its addresses; the port defaults to 22). */
+  netns?: Netns;
 }
 
 export class Sshd {
@@ -45,6 +50,8 @@ export class Sshd {
     readonly clientKey: KeyPair,
     private readonly ownsDir: boolean,
     readonly extraHostKeys: KeyPair[] = [],
+    readonly host = '127.0.0.1',
+    private readonly netns?: Netns,
   ) {}
 
   static async start(options: SshdOptions = {}): Promise<Sshd> {
@@ -55,14 +62,16 @@ export class Sshd {
     const clientKey = fresh ? makeKey(dir, 'client_ed25519') : loadKey(dir, 'client_ed25519');
     if (fresh) writeFileSync(join(dir, 'authorized_keys'), `${clientKey.publicKey}\n`, { mode: 0o600 });
     const extra = (options.extraHostKeys ?? []).map((type) => (fresh ? makeKey(dir, `ssh_host_${type}_key`, type) : loadKey(dir, `ssh_host_${type}_key`)));
-    const port = options.port ?? (await freePort());
+    const host = options.listenAddress ?? '127.0.0.1';
+    // Inside a namespace the port only has to be free there, and 22 is what a real server uses.
+    const port = options.port ?? (options.netns ? 22 : await freePort(host));
     writeFileSync(
       join(dir, 'sshd_config'),
       [
         // sshd keeps the first value it reads for a keyword, so the caller's lines go first.
         ...(options.config ?? []),
         `Port ${port}`,
-        'ListenAddress 127.0.0.1',
+        `ListenAddress ${host}`,
         `HostKey ${hostKey.path}`,
         ...extra.map((k) => `HostKey ${k.path}`),
         `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
@@ -76,13 +85,13 @@ export class Sshd {
         '',
       ].join('\n'),
     );
-    const sshd = new Sshd(dir, port, hostKey, clientKey, ownsDir, extra);
+    const sshd = new Sshd(dir, port, hostKey, clientKey, ownsDir, extra, host, options.netns);
     await sshd.launch();
     return sshd;
   }
 
   /** A known_hosts line for this server, as `ssh-keyscan` would print it. */
-  knownHostsLine(name = `[127.0.0.1]:${this.port}`, key = this.hostKey): string {
+  knownHostsLine(name = this.port === 22 ? this.host : `[${this.host}]:${this.port}`, key = this.hostKey): string {
     return `${name} ${key.publicKey.split(' ').slice(0, 2).join(' ')}\n`;
   }
 
@@ -103,12 +112,13 @@ export class Sshd {
   private async launch(): Promise<void> {
     // Debian's sshd refuses to start without its privilege-separation directory.
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-    const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(this.dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = ['-D', '-e', '-f', join(this.dir, 'sshd_config')];
+    const proc = this.netns ? this.netns.spawn('/usr/sbin/sshd', args, { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn('/usr/sbin/sshd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         this.stderr += chunk.toString();
-        if (this.stderr.includes(`Server listening on 127.0.0.1 port ${this.port}`)) resolve();
+        if (this.stderr.includes(`Server listening on ${this.host} port ${this.port}`)) resolve();
       };
       proc.stderr?.on('data', onData);
       proc.once('exit', (code, signal) => reject(new Error(`sshd exited (${code ?? signal}) before listening:\n${this.stderr}`)));
