@@ -6,7 +6,15 @@ export const SYSTEM_DEPS = [
   { command: 'ssh-agent', pkg: 'openssh-client' },
   { command: 'ssh-add', pkg: 'openssh-client' },
   { command: 'curl', pkg: 'curl' },
+  // The UI end-to-end test drives Debian's Chromium through playwright-core (no browser download).
+  { command: '/usr/bin/chromium', pkg: 'chromium' },
   // Network-namespace topologies and link faults (run as root).
   { command: 'ip', pkg: 'iproute2' },
   { command: 'iptables', pkg: 'iptables' },
+  // Cloud Foundry tests: a real MySQL-protocol service behind the fake foundation, its client, and
+  // the throwaway CA for the foundation's HTTPS.
+  { command: '/usr/sbin/mariadbd', pkg: 'mariadb-server' },
+  { command: 'mariadb-install-db', pkg: 'mariadb-server' },
+  { command: 'mariadb', pkg: 'mariadb-client' },
+  { command: 'openssl', pkg: 'openssl' },
 ];

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROFILE_FILE_VERSION, type Profile } from '../app/profiles/schema.js';
+import { PROFILE_FILE_VERSION, type SshProfile } from '../app/profiles/schema.js';
 import { ProfileStore, ProfileStoreError, defaultConfigDir } from '../app/profiles/store.js';
 import { exportProfiles, importProfiles } from '../app/profiles/transfer.js';
 import { formatErrors, parseProfile } from '../app/profiles/validate.js';
@@ -23,9 +23,10 @@ const tempDir = () => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function valid(overrides: Record<string, unknown> = {}): Profile {
+function valid(overrides: Record<string, unknown> = {}): SshProfile {
   const parsed = parseProfile({ id: 'db', name: 'Database', server: { host: 'db.example.com', user: 'app' }, forwards: [{ type: 'local', bindPort: 13306, targetHost: '10.0.4.12', targetPort: 3306 }], ...overrides });
   if (!parsed.ok) throw new Error(formatErrors(parsed.errors));
+  if (parsed.value.kind !== 'ssh') throw new Error('expected an SSH profile');
   return parsed.value;
 }
 

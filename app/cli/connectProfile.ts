@@ -1,10 +1,10 @@
 // `tunnelvision connect [options] [user@]host`: OpenSSH's flags and ~/.ssh/config turned into a
 // profile. Precedence follows ssh: command-line options first, then the config file; the first value
 // obtained wins.
-import type { Endpoint, Forward, HostKeyPolicy, Profile, ProfileInput } from '../profiles/schema.js';
+import { sshProfileSchema, type Endpoint, type Forward, type HostKeyPolicy, type SshProfile, type SshProfileInput } from '../profiles/schema.js';
 import { parseForwardSpec } from '../profiles/forwardSpec.js';
 import { loadSshConfig, resolveJumpChain, resolveSshHost, type SshConfigSource } from '../profiles/sshConfig.js';
-import { parseProfile, type FieldError, type Parsed } from '../profiles/validate.js';
+import { parseWith, type FieldError, type Parsed } from '../profiles/validate.js';
 
 export interface ConnectFlags {
   port?: string;
@@ -21,7 +21,7 @@ export interface ConnectFlags {
 }
 
 export interface ConnectPlan {
-  profile: Profile;
+  profile: SshProfile;
   warnings: string[];
   /** BatchMode=yes: never ask a person anything. */
   batch: boolean;
@@ -174,19 +174,19 @@ export async function connectPlan(destination: string, flags: ConnectFlags): Pro
   }
   if (errors.length) return { ok: false, errors };
 
-  const input: ProfileInput = {
+  const input: SshProfileInput = {
     id: `cli-${host}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64),
     name: destination,
     server: { host, port, ...(user ? { user } : {}), auth: { method: 'auto', keyFiles } },
-    jumps: jumps as ProfileInput['jumps'],
+    jumps: jumps as SshProfileInput['jumps'],
     hostKey: { strict, knownHostsFiles },
     keepalive: { ...(interval !== undefined ? { intervalSeconds: interval } : {}), ...(countMax !== undefined ? { countMax } : {}) },
     reconnect: { enabled: flags.reconnect },
     ...(connectTimeout !== undefined ? { connectTimeoutSeconds: connectTimeout } : {}),
     ...(ciphers ? { ciphers } : {}),
-    forwards: forwards as ProfileInput['forwards'],
+    forwards: forwards as SshProfileInput['forwards'],
   };
-  const profile = parseProfile(input);
+  const profile = parseWith(sshProfileSchema, input);
   if (!profile.ok) return { ok: false, errors: profile.errors };
   return { ok: true, value: { profile: profile.value, warnings, batch } };
 }

@@ -12,6 +12,7 @@ import { exportProfiles, importProfiles, type ImportReport } from '../profiles/t
 import { formatErrors } from '../profiles/validate.js';
 import { cliPrompter } from './prompter.js';
 import { connectPlan, type ConnectFlags } from './connectProfile.js';
+import { cfPlan } from './cfCommand.js';
 import { EXIT_FAILED, runTunnels } from './run.js';
 import { VERSION } from '../shared/version.js';
 import { TunnelError, describeError } from '../shared/errors.js';
@@ -35,6 +36,10 @@ async function loadStore(dir: string): Promise<{ store: ProfileStore; loaded: Lo
 }
 
 function describeProfile(p: Profile): string {
+  if (p.kind === 'cloudfoundry') {
+    const target = p.service ? `service ${p.service}` : `${p.target!.host}:${p.target!.port}`;
+    return `${p.id.padEnd(20)} ${p.name.padEnd(24)} cf ${p.app}/${p.instance} in ${p.org}/${p.space} at ${p.api}  -L ${p.local.bindHost}:${p.local.bindPort} → ${target}`;
+  }
   const via = p.jumps.length ? ` via ${p.jumps.map((j) => j.host).join(',')}` : '';
   const forwards = p.forwards.map(formatForwardSpec).join(' ');
   return `${p.id.padEnd(20)} ${p.name.padEnd(24)} ${p.server.user ? `${p.server.user}@` : ''}${p.server.host}:${p.server.port}${via}  ${forwards}`;
@@ -99,6 +104,41 @@ export function buildProgram(): Command {
         verbose: !!o.v,
         prompter: plan.value.batch ? {} : cliPrompter(),
       });
+    });
+
+  program
+    .command('cf')
+    .description('forward a local port to a service bound to a Cloud Foundry app, through the app\'s container (as cf ssh -L does)')
+    .option('--api <url>', 'the API endpoint, e.g. https://api.sys.example.com')
+    .option('--org <org>', 'the org of the app')
+    .option('--space <space>', 'the space of the app')
+    .option('--app <app>', 'the app whose container reaches the service')
+    .option('--instance <n>', 'the app instance to go through', '0')
+    .option('--service <name>', 'a service instance bound to the app: its host and port are read from VCAP_SERVICES')
+    .option('-L <spec>', 'local end, [bind_address:]port (to --service), or [bind_address:]port:host:hostport')
+    .option('--username <user>', 'log in with this user and a password (asked); otherwise the cf CLI\'s login is reused')
+    .option('--skip-ssl-validation', 'do not verify the API\'s TLS certificate (lab foundations with self-signed certificates only)')
+    .option('--show-password', 'include the service\'s password in the connection details printed')
+    .option('--no-reconnect', 'exit when the connection drops instead of reconnecting')
+    .option('--json', 'one JSON object per line on stdout')
+    .option('-v', 'verbose: also print connection-level log lines')
+    .addHelpText('after', '\nExamples:\n  tunnelvision cf --api https://api.sys.example.com --org acme --space dev --app orders --service orders-db -L 13306\n  tunnelvision cf --api https://api.sys.example.com --org acme --space dev --app orders -L 13306:10.0.4.12:3306')
+    .action(async (o: Record<string, unknown>) => {
+      const str = (v: unknown) => (v === undefined ? undefined : String(v));
+      const plan = cfPlan({
+        api: str(o.api),
+        org: str(o.org),
+        space: str(o.space),
+        app: str(o.app),
+        instance: str(o.instance),
+        service: str(o.service),
+        local: str(o.L),
+        username: str(o.username),
+        skipSslValidation: !!o.skipSslValidation,
+        reconnect: o.reconnect !== false,
+      });
+      if (!plan.ok) throw new UsageError(formatErrors(plan.errors));
+      process.exitCode = await runTunnels([plan.value], { json: !!o.json, verbose: !!o.v, prompter: cliPrompter(), showPassword: !!o.showPassword });
     });
 
   program
@@ -168,10 +208,11 @@ export function buildProgram(): Command {
     .addOption(configDirOption())
     .option('--json', 'one JSON object per line on stdout')
     .option('-v', 'verbose: also print connection-level log lines')
-    .action(async (names: string[], o: { configDir: string; json?: boolean; v?: boolean }) => {
+    .option('--show-password', 'include Cloud Foundry services\' passwords in the connection details printed')
+    .action(async (names: string[], o: { configDir: string; json?: boolean; v?: boolean; showPassword?: boolean }) => {
       const { loaded } = await loadStore(o.configDir);
       const profiles = findProfiles(loaded.profiles, names);
-      process.exitCode = await runTunnels(profiles, { json: !!o.json, verbose: !!o.v, prompter: cliPrompter() });
+      process.exitCode = await runTunnels(profiles, { json: !!o.json, verbose: !!o.v, prompter: cliPrompter(), showPassword: !!o.showPassword });
     });
 
   program

@@ -5,7 +5,8 @@ import type { Writable } from 'node:stream';
 import type { Profile } from '../profiles/schema.js';
 import { describeError } from '../shared/errors.js';
 import type { Prompter, SecretResolver } from '../engine/prompts.js';
-import { Tunnel, type LogEntry, type TunnelState } from '../engine/tunnel.js';
+import { Tunnel, type LogEntry, type OpenForward, type TunnelState } from '../engine/tunnel.js';
+import { cloudFoundryConnector } from '../cloudfoundry/connector.js';
 
 export const EXIT_FAILED = 255;
 
@@ -18,17 +19,30 @@ export interface RunOptions {
   stderr?: Writable;
   /** Extra human lines printed once every tunnel is open (the demo's "open this URL"). */
   onAllOpen?: () => string[];
+  /** Cloud Foundry services: put the password into the printed connection details (asked for explicitly). */
+  showPassword?: boolean;
+}
+
+function destination(p: Profile): string {
+  if (p.kind === 'cloudfoundry') return `app ${p.app} (instance ${p.instance}) in ${p.org}/${p.space} at ${p.api}`;
+  const via = p.jumps.length ? ` via ${p.jumps.map((j) => `${j.user ? `${j.user}@` : ''}${j.host}:${j.port}`).join(' → ')}` : '';
+  return `${p.server.host}:${p.server.port}${via}`;
+}
+
+function describeForward(f: OpenForward): string {
+  const line = `  ${f.type === 'local' ? '-L' : f.type === 'remote' ? '-R' : '-D'} ${f.label}`;
+  if (!f.service) return line;
+  const s = f.service;
+  return [`${line}   (service ${s.name} at ${s.host})`, `      ${s.command}`, `      ${s.uri}`, `      ${s.jdbcUrl}`].join('\n');
 }
 
 function describeState(p: Profile, s: TunnelState): string | undefined {
-  const via = p.jumps.length ? ` via ${p.jumps.map((j) => `${j.user ? `${j.user}@` : ''}${j.host}:${j.port}`).join(' → ')}` : '';
   switch (s.state) {
     case 'connecting':
-      return `${p.name}: connecting to ${p.server.host}:${p.server.port}${via}${s.attempt > 1 ? ` (attempt ${s.attempt})` : ''}…`;
+      return `${p.name}: connecting to ${destination(p)}${s.attempt > 1 ? ` (attempt ${s.attempt})` : ''}…`;
     case 'open': {
       const path = s.hops.map((h) => h.label).join(' → ');
-      const lines = s.forwards.map((f) => `  ${f.type === 'local' ? '-L' : f.type === 'remote' ? '-R' : '-D'} ${f.label}`);
-      return `${p.name}: open through ${path}\n${lines.join('\n')}`;
+      return `${p.name}: open through ${path}\n${s.forwards.map(describeForward).join('\n')}`;
     }
     case 'reconnecting':
       return `${p.name}: ${describeError(s.error)} Reconnecting in ${(s.delayMs / 1000).toFixed(1)} s (${s.attempt} failed attempt${s.attempt === 1 ? '' : 's'} in a row).`;
@@ -45,7 +59,15 @@ export async function runTunnels(profiles: Profile[], opts: RunOptions): Promise
   const out = opts.stdout ?? process.stdout;
   const err = opts.stderr ?? process.stderr;
   const json = (obj: Record<string, unknown>) => out.write(`${JSON.stringify({ time: new Date().toISOString(), ...obj })}\n`);
-  const tunnels = profiles.map((profile) => new Tunnel({ profile, prompter: opts.prompter, ...(opts.secrets ? { secrets: opts.secrets } : {}) }));
+  const tunnels = profiles.map(
+    (profile) =>
+      new Tunnel({
+        profile,
+        prompter: opts.prompter,
+        ...(opts.secrets ? { secrets: opts.secrets } : {}),
+        ...(profile.kind === 'cloudfoundry' ? { connector: cloudFoundryConnector(profile, { prompter: opts.prompter, secrets: opts.secrets, showPassword: !!opts.showPassword }) } : {}),
+      }),
+  );
   let failed = 0;
   let announced = false;
 

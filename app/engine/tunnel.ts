@@ -1,16 +1,16 @@
 // One profile's tunnel, supervised: binds its listeners once, keeps an SSH session under them,
 // reconnects with backoff when the session drops, never retries what a person must fix, and
 // reports "open" only while every forward is listening or bound.
-import { userInfo } from 'node:os';
 import type { Client, ClientChannel, AcceptConnection, RejectConnection, TcpConnectionDetails } from 'ssh2';
-import type { Profile } from '../profiles/schema.js';
+import type { Forward, Profile } from '../profiles/schema.js';
 import { hostPort } from '../shared/address.js';
 import { Emitter } from '../shared/emitter.js';
 import { TunnelError, describeError, isFatal, toWireError, type WireError } from '../shared/errors.js';
 import { nextDelayMs } from './backoff.js';
-import { LocalListener, RemoteForwarder, type ForwardStats } from './forwards.js';
+import { connectorFor } from './connectors.js';
+import { LocalListener, RemoteForwarder, forwardLabel, type ForwardStats } from './forwards.js';
 import type { Prompter, SecretResolver } from './prompts.js';
-import { dialThrough, openSession, type HopInfo, type Session } from './session.js';
+import { dialThrough, type Session } from './session.js';
 
 export interface OpenForward {
   index: number;
@@ -21,6 +21,50 @@ export interface OpenForward {
   bindPort: number;
   targetHost?: string;
   targetPort?: number;
+  /** How to point a database client at the local end, when the target is a known service. */
+  service?: ServiceConnection;
+}
+
+/** Ready-to-copy ways to reach a service through a local forward; with its password only when the CLI is asked (--show-password). */
+export interface ServiceConnection {
+  /** The service instance's name (Cloud Foundry) and its host as the platform knows it. */
+  name: string;
+  host: string;
+  user?: string;
+  database?: string;
+  /** `mysql -h 127.0.0.1 -P 13306 -u USER -p DB`, `mysql://USER@127.0.0.1:13306/DB`, `jdbc:mysql://…`. */
+  command: string;
+  uri: string;
+  jdbcUrl: string;
+}
+
+/** Where a forward's connections go during one session, when that is decided at connect time. */
+export interface ForwardTarget {
+  host: string;
+  port: number;
+  service?: ServiceConnection;
+}
+
+/** One live session and what it carries, as a Connector made it. */
+export interface Connection {
+  session: Session;
+  /** The path as a person sees it, first hop first (it may name hops the SSH session does not: a container). */
+  hops: HopSummary[];
+  /** The hop named when a channel to a target cannot be opened. */
+  dialHop: string;
+  /** Per forward, its target for this session; absent entries keep the forward's own target. */
+  targets?: ReadonlyArray<ForwardTarget | undefined>;
+}
+
+/**
+ * How a profile kind gets its sessions. The supervisor (states, backoff, keepalive, listeners) is
+ * the same for every kind; only this differs: an SSH chain, or a Cloud Foundry app container that
+ * must be looked up again, with a fresh one-time code, on every connect.
+ */
+export interface Connector {
+  /** Bound once, for the tunnel's whole life. */
+  readonly forwards: readonly Forward[];
+  connect(signal: AbortSignal): Promise<Connection>;
 }
 
 export type TunnelState =
@@ -48,6 +92,8 @@ export interface TunnelOptions {
   secrets?: SecretResolver;
   /** The user for endpoints that name none; OpenSSH uses the local user name. */
   defaultUser?: string;
+  /** How sessions are made; by the profile's kind when absent. */
+  connector?: Connector;
   /** Injected for tests of the backoff; Math.random otherwise. */
   random?: () => number;
 }
@@ -64,20 +110,22 @@ export class Tunnel extends Emitter<TunnelEvents> {
   private current: TunnelState = { state: 'stopped' };
   private readonly listeners: LocalListener[] = [];
   private readonly remotes: RemoteForwarder[] = [];
-  private session: Session | undefined;
+  private readonly connector: Connector;
+  private connection: Connection | undefined;
   private readonly abort = new AbortController();
   private wake: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private run: Promise<void> | undefined;
-  private readonly sessionWaiters = new Set<(s: Session | undefined) => void>();
+  private readonly sessionWaiters = new Set<(c: Connection | undefined) => void>();
 
   constructor(private readonly opts: TunnelOptions) {
     super();
+    this.connector = opts.connector ?? connectorFor(opts);
     const events = { connectionFailed: (err: TunnelError) => this.log('warn', describeError(err)) };
-    for (const f of opts.profile.forwards) {
+    this.connector.forwards.forEach((f, index) => {
       if (f.type === 'remote') this.remotes.push(new RemoteForwarder(f, events));
-      else this.listeners.push(new LocalListener(f, (host, port, src) => this.dial(host, port, src), events));
-    }
+      else this.listeners.push(new LocalListener(f, (host, port, src) => this.dial(index, host, port, src), events));
+    });
   }
 
   get profile(): Profile {
@@ -118,7 +166,7 @@ export class Tunnel extends Emitter<TunnelEvents> {
   stats(): ForwardStats[] {
     let l = 0;
     let r = 0;
-    return this.opts.profile.forwards.map((f) => (f.type === 'remote' ? this.remotes[r++]! : this.listeners[l++]!).stats());
+    return this.connector.forwards.map((f) => (f.type === 'remote' ? this.remotes[r++]! : this.listeners[l++]!).stats());
   }
 
   /** Closes the session and every listener and connection; resolves once the ports are free. */
@@ -160,9 +208,9 @@ export class Tunnel extends Emitter<TunnelEvents> {
       this.setState({ state: 'connecting', attempt });
       let error: unknown;
       try {
-        const session = await this.connect();
+        const connection = await this.connect();
         const openedAt = Date.now();
-        error = await this.serve(session);
+        error = await this.serve(connection);
         // autossh's gate: the end of a session that lasted is the first failure of a new run, not
         // one more in a row. `attempt` counts failures in a row: reconnecting N waits step N, and
         // the attempt that follows is N + 1.
@@ -186,27 +234,14 @@ export class Tunnel extends Emitter<TunnelEvents> {
     if (!this.stopped) this.setState({ state: 'failed', error });
   }
 
-  private async connect(): Promise<Session> {
-    const p = this.opts.profile;
-    const session = await openSession(
-      {
-        server: p.server,
-        jumps: p.jumps,
-        hostKey: p.hostKey,
-        keepalive: p.keepalive,
-        connectTimeoutMs: p.connectTimeoutSeconds * 1000,
-        ciphers: p.ciphers,
-        prompter: this.opts.prompter ?? {},
-        secrets: this.opts.secrets,
-        defaultUser: this.opts.defaultUser ?? userInfo().username,
-      },
-      this.abort.signal,
-    );
+  private async connect(): Promise<Connection> {
+    const connection = await this.connector.connect(this.abort.signal);
+    const { session } = connection;
     if (this.stopped) {
       await session.dispose();
       throw new TunnelError('CONNECTION_LOST', 'The tunnel was stopped.');
     }
-    this.session = session;
+    this.connection = connection;
     try {
       session.client.on('tcp connection', (info: TcpConnectionDetails, accept: AcceptConnection<ClientChannel>, reject: RejectConnection) => {
         const remote = this.remotes.find((r) => r.matches(info));
@@ -223,11 +258,12 @@ export class Tunnel extends Emitter<TunnelEvents> {
       await this.closeSession(false);
       throw err;
     }
-    return session;
+    return connection;
   }
 
   /** Reports open, hands the session to waiting connections, and resolves with why it ended. */
-  private serve(session: Session): Promise<TunnelError> {
+  private serve(connection: Connection): Promise<TunnelError> {
+    const { session } = connection;
     const ended = new Promise<TunnelError>((resolve) => {
       let lastError: Error | undefined;
       session.clients.forEach((client: Client, i) => {
@@ -239,18 +275,18 @@ export class Tunnel extends Emitter<TunnelEvents> {
         });
       });
     });
-    this.setState({ state: 'open', since: Date.now(), hops: session.hops.map(hopSummary), forwards: this.openForwards() });
-    this.log('info', `Open: ${this.openForwards().map((f) => f.label).join('; ')}`);
-    for (const resolve of this.sessionWaiters) resolve(session);
+    this.setState({ state: 'open', since: Date.now(), hops: connection.hops, forwards: this.openForwards(connection) });
+    this.log('info', `Open: ${this.openForwards(connection).map((f) => f.label).join('; ')}`);
+    for (const resolve of this.sessionWaiters) resolve(connection);
     this.sessionWaiters.clear();
     // stop() closes the session, which ends this wait too.
     return ended.finally(() => this.closeSession(false));
   }
 
-  private openForwards(): OpenForward[] {
+  private openForwards(connection: Connection): OpenForward[] {
     let l = 0;
     let r = 0;
-    return this.opts.profile.forwards.map((f, index) => {
+    return this.connector.forwards.map((f, index) => {
       if (f.type === 'remote') {
         const remote = this.remotes[r++]!;
         const bindPort = remote.assignedPort ?? f.bindPort;
@@ -258,14 +294,18 @@ export class Tunnel extends Emitter<TunnelEvents> {
       }
       const listener = this.listeners[l++]!;
       const base = { index, type: f.type, label: listener.label, bindHost: f.bindHost, bindPort: listener.port };
-      return f.type === 'local' ? { ...base, targetHost: f.targetHost, targetPort: f.targetPort } : base;
+      if (f.type !== 'local') return base;
+      const target = connection.targets?.[index];
+      if (!target) return { ...base, targetHost: f.targetHost, targetPort: f.targetPort };
+      const label = forwardLabel({ ...f, targetHost: target.host, targetPort: target.port });
+      return { ...base, label, targetHost: target.host, targetPort: target.port, ...(target.service ? { service: target.service } : {}) };
     });
   }
 
   private async closeSession(cancelRemotes: boolean): Promise<void> {
-    const session = this.session;
+    const session = this.connection?.session;
     if (!session) return;
-    this.session = undefined;
+    this.connection = undefined;
     // A courtesy: the server drops a session's -R listeners when the session ends anyway, so a
     // server that no longer answers gets a short grace rather than a hold on stop().
     if (cancelRemotes) await withinGrace(Promise.all(this.remotes.map((r) => r.cancel(session.client))), CANCEL_GRACE_MS);
@@ -273,17 +313,18 @@ export class Tunnel extends Emitter<TunnelEvents> {
   }
 
   /** A connection that arrives while reconnecting waits for the next session, up to the connect timeout. */
-  private async dial(host: string, port: number, src: { address: string; port: number }) {
-    const session = this.session ?? (await this.nextSession());
-    if (!session) throw new TunnelError('CONNECTION_LOST', `No SSH session to carry the connection to ${hostPort(host, port)}: the tunnel is ${this.current.state}.`);
-    return dialThrough(session.client, session.hops.at(-1)!.label)(host, port, src);
+  private async dial(index: number, host: string, port: number, src: { address: string; port: number }) {
+    const connection = this.connection ?? (await this.nextSession());
+    if (!connection) throw new TunnelError('CONNECTION_LOST', `No SSH session to carry the connection to ${hostPort(host, port)}: the tunnel is ${this.current.state}.`);
+    const target = connection.targets?.[index] ?? { host, port };
+    return dialThrough(connection.session.client, connection.dialHop)(target.host, target.port, src);
   }
 
-  private nextSession(): Promise<Session | undefined> {
+  private nextSession(): Promise<Connection | undefined> {
     if (this.stopped || this.current.state === 'failed') return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(undefined), this.opts.profile.connectTimeoutSeconds * 1000);
-      const done = (s: Session | undefined) => {
+      const done = (s: Connection | undefined) => {
         clearTimeout(timer);
         this.sessionWaiters.delete(done);
         offState();
@@ -321,8 +362,4 @@ function withinGrace(work: Promise<unknown>, ms: number): Promise<void> {
     };
     work.then(done, done);
   });
-}
-
-function hopSummary(h: HopInfo): HopSummary {
-  return { label: h.label, ...(h.hostKey ? { hostKey: { type: h.hostKey.type, fingerprint: h.hostKey.fingerprint } } : {}) };
 }

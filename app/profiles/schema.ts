@@ -171,8 +171,62 @@ export const sshProfileSchema = z
     }
   });
 
-/** Later kinds (Cloud Foundry) join this union. */
-export const profileSchema = sshProfileSchema;
+const cfName = z.string().trim().min(1, { error: 'must not be empty' }).max(255, { error: 'must be at most 255 characters' });
+
+export const cloudFoundryLoginSchema = z.discriminatedUnion(
+  'method',
+  [
+    /** Reuse the cf CLI's own login ($CF_HOME/.cf/config.json): no password in Tunnelvision. */
+    z.strictObject({ method: z.literal('cf-cli'), cfHome: z.string().min(1).optional() }),
+    /** Password grant once; only the refresh token is kept, as a secret reference. */
+    z.strictObject({ method: z.literal('password'), username: cfName, refreshTokenRef: secretRef.optional() }),
+  ],
+  { error: 'method must be "cf-cli" or "password"' },
+);
+
+/**
+ * A port forwarded through an app container on Cloud Foundry (what `cf ssh APP -L` does): the
+ * target is a bound service instance, looked up in VCAP_SERVICES on every connect, or a fixed host:port.
+ */
+export const cloudFoundryProfileSchema = z
+  .strictObject({
+    kind: z.literal('cloudfoundry'),
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1–64 letters, digits, ".", "_" or "-"' }),
+    name: nonEmptyName,
+    group: z.string().trim().max(100).optional(),
+    tags: z.array(z.string().trim().min(1).max(50)).default([]),
+    api: z.url({ protocol: /^https?$/, error: 'must be the API endpoint URL, e.g. https://api.sys.example.com' }),
+    org: cfName,
+    space: cfName,
+    app: cfName,
+    /** The app instance whose container dials the service. */
+    instance: z.number().int({ error: 'must be a whole number' }).min(0, { error: 'must be 0 or more' }).default(0),
+    /** A service instance bound to the app, by name. */
+    service: cfName.optional(),
+    /** A fixed target instead of a bound service. */
+    target: z.strictObject({ host, port }).optional(),
+    local: z.strictObject({ bindHost, bindPort: port }),
+    /** Lab foundations with self-signed certificates only: TLS is verified unless this is set. */
+    skipSslValidation: z.boolean().default(false),
+    login: cloudFoundryLoginSchema.default({ method: 'cf-cli' }),
+    keepalive: keepaliveSchema.default({ intervalSeconds: 15, countMax: 3 }),
+    reconnect: reconnectSchema.default({ enabled: true, initialDelaySeconds: 1, maxDelaySeconds: 60, resetAfterSeconds: 30 }),
+    connectTimeoutSeconds: seconds(1, 600).default(30),
+    autoStart: z.boolean().default(false),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.service === undefined) === (p.target === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['service'], message: 'give either service (a service instance bound to the app) or target (host and port), not both or neither' });
+    }
+    if (p.reconnect.maxDelaySeconds < p.reconnect.initialDelaySeconds) {
+      ctx.addIssue({ code: 'custom', path: ['reconnect', 'maxDelaySeconds'], message: 'must not be less than initialDelaySeconds' });
+    }
+  });
+
+export const profileSchema = z.discriminatedUnion('kind', [sshProfileSchema, cloudFoundryProfileSchema], {
+  // Only an unknown kind gets this message; input that is no object at all keeps "must be an object".
+  error: (issue) => (issue.code === 'invalid_union' ? 'must be "ssh" or "cloudfoundry"' : undefined),
+});
 
 export const profileFileSchema = z.strictObject({
   version: z.literal(PROFILE_FILE_VERSION, { error: `must be ${PROFILE_FILE_VERSION}` }),
@@ -189,6 +243,10 @@ export type HostKeyPolicy = z.output<typeof hostKeyPolicySchema>;
 export type Keepalive = z.output<typeof keepaliveSchema>;
 export type ReconnectPolicy = z.output<typeof reconnectSchema>;
 export type ClientHint = z.output<typeof clientHintSchema>;
+export type SshProfile = z.output<typeof sshProfileSchema>;
+export type CloudFoundryProfile = z.output<typeof cloudFoundryProfileSchema>;
+export type CloudFoundryLogin = z.output<typeof cloudFoundryLoginSchema>;
 export type Profile = z.output<typeof profileSchema>;
 export type ProfileInput = z.input<typeof profileSchema>;
+export type SshProfileInput = z.input<typeof sshProfileSchema>;
 export type ProfileFile = z.output<typeof profileFileSchema>;

@@ -15,6 +15,12 @@ export function exportProfiles(profiles: readonly Profile[]): ProfileFile {
 }
 
 function withoutSecrets(p: Profile): Profile {
+  if (p.kind === 'cloudfoundry') {
+    // A refresh token is a login: it stays on the machine that made it.
+    if (p.login.method === 'cf-cli') return p;
+    const { refreshTokenRef: _dropped, ...login } = p.login;
+    return { ...p, login };
+  }
   const strip = <E extends { auth: Auth }>(e: E): E => {
     const auth = { ...e.auth } as Record<string, unknown>;
     delete auth.passwordRef;
@@ -30,7 +36,7 @@ function entriesOf(data: unknown): unknown[] | undefined {
   if (typeof data === 'object' && data !== null) {
     const obj = data as Record<string, unknown>;
     if (Array.isArray(obj.profiles)) return obj.profiles;
-    if ('server' in obj || 'forwards' in obj) return [obj];
+    if ('server' in obj || 'forwards' in obj || 'kind' in obj) return [obj];
   }
   return undefined;
 }

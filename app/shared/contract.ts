@@ -27,6 +27,10 @@ const openForwardSchema = z.object({
   bindPort: z.number().int(),
   targetHost: z.string().optional(),
   targetPort: z.number().int().optional(),
+  /** Connection details for a known service behind the forward (Cloud Foundry); never with a password. */
+  service: z
+    .object({ name: z.string(), host: z.string(), user: z.string().optional(), database: z.string().optional(), command: z.string(), uri: z.string(), jdbcUrl: z.string() })
+    .optional(),
 });
 
 export const tunnelStateSchema = z.discriminatedUnion('state', [

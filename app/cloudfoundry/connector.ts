@@ -1,0 +1,138 @@
+// A Cloud Foundry profile's sessions. Every connect looks the app up again (a restage gives the
+// web process a new guid; an instance may have moved), fetches a fresh one-time code (each is
+// single-use and short-lived), and reads the service's address anew; tokens live across connects.
+import type { CloudFoundryProfile } from '../profiles/schema.js';
+import type { Prompter, SecretResolver } from '../engine/prompts.js';
+import type { Connection, Connector, ForwardTarget } from '../engine/tunnel.js';
+import { TunnelError } from '../shared/errors.js';
+import { findCfCliLogin } from './cfCliConfig.js';
+import { CloudController, discover, resolveInstance, type Discovery } from './cloudController.js';
+import { isMysql, mysqlConnection } from './details.js';
+import { hopName, type HttpOptions } from './http.js';
+import { openProxySession } from './proxy.js';
+import { findService } from './services.js';
+import { LoginExpired, UaaTokens, type UaaEndpoints } from './uaa.js';
+
+export interface CloudFoundryDeps {
+  prompter: Prompter;
+  secrets?: SecretResolver | undefined;
+  /** Extra trusted CA (PEM); the system's store otherwise. */
+  ca?: string | Buffer | undefined;
+  /** Put the service's password into its connection details (the CLI's --show-password only). */
+  showPassword?: boolean;
+}
+
+export function cloudFoundryConnector(profile: CloudFoundryProfile, deps: CloudFoundryDeps): Connector {
+  return new CloudFoundryConnector(profile, deps);
+}
+
+class CloudFoundryConnector implements Connector {
+  readonly forwards;
+  private tokens: UaaTokens | undefined;
+  private everOpen = false;
+  /** The saved refresh token was refused once: from now on a password is asked for instead. */
+  private forgetSavedLogin = false;
+
+  constructor(
+    private readonly profile: CloudFoundryProfile,
+    private readonly deps: CloudFoundryDeps,
+  ) {
+    // The real target is looked up on each connect (`targets` of the Connection); this one only labels the listener until then.
+    this.forwards = [{ type: 'local' as const, bindHost: profile.local.bindHost, bindPort: profile.local.bindPort, targetHost: profile.target?.host ?? profile.service ?? '', targetPort: profile.target?.port ?? 0 }];
+  }
+
+  private http(signal?: AbortSignal): HttpOptions {
+    return { ca: this.deps.ca, skipSslValidation: this.profile.skipSslValidation, timeoutMs: this.profile.connectTimeoutSeconds * 1000, signal };
+  }
+
+  async connect(signal: AbortSignal): Promise<Connection> {
+    try {
+      return await this.attempt(signal);
+    } catch (err) {
+      if (!(err instanceof LoginExpired)) throw err;
+      if (this.profile.login.method === 'cf-cli') {
+        throw new TunnelError('AUTH_FAILED', `The cf CLI's login has expired (UAA says: ${err.message}). Run \`cf login -a ${this.profile.api}\`, then try again.`, { hop: err.hop, cause: err });
+      }
+      // A refresh token expires in the end; with a password login the person can simply be asked again.
+      if (!this.deps.prompter.password) throw new TunnelError('AUTH_FAILED', `The saved login has expired (UAA says: ${err.message}) and nobody can be asked for the password.`, { hop: err.hop, cause: err });
+      this.tokens = undefined;
+      this.forgetSavedLogin = true;
+      return this.attempt(signal);
+    }
+  }
+
+  private async attempt(signal: AbortSignal): Promise<Connection> {
+    const p = this.profile;
+    const http = () => this.http(signal);
+    const found = await discover(p.api, http());
+    const tokens = await this.login(found, http);
+    const cc = new CloudController(found.v3, tokens, http);
+    const instance = await resolveInstance(cc, { org: p.org, space: p.space, app: p.app, instance: p.instance, firstConnect: !this.everOpen });
+    const target = await this.resolveTarget(cc, instance.appGuid);
+    const [host, port] = splitEndpoint(found.sshEndpoint);
+    const proxyHop = hopName('ssh-proxy', `ssh://${found.sshEndpoint}`);
+    const username = `cf:${instance.processGuid}/${instance.index}`;
+    const open = async () =>
+      openProxySession(
+        { host, port, hop: proxyHop, username, code: await tokens.sshCode(found.sshOAuthClient), fingerprint: found.sshFingerprint, keepalive: p.keepalive, timeoutMs: p.connectTimeoutSeconds * 1000 },
+        signal,
+      );
+    // A code can be spent or expire between asking and using it (a slow link, a clock step); a second fresh one settles that.
+    const session = await open().catch((err: unknown) => {
+      if (err instanceof TunnelError && err.code === 'AUTH_FAILED' && !signal.aborted) return open();
+      throw err;
+    });
+    this.everOpen = true;
+    const container = `container ${p.app}/${p.instance}`;
+    return {
+      session,
+      hops: [...session.hops.map((h) => ({ label: h.label, ...(h.hostKey ? { hostKey: { type: h.hostKey.type, fingerprint: h.hostKey.fingerprint } } : {}) })), { label: container }],
+      dialHop: container,
+      targets: [target],
+    };
+  }
+
+  private async resolveTarget(cc: CloudController, appGuid: string): Promise<ForwardTarget> {
+    const p = this.profile;
+    if (p.target) return { host: p.target.host, port: p.target.port };
+    const creds = await findService(cc, appGuid, p.app, p.service!);
+    const local = { host: p.local.bindHost, port: p.local.bindPort };
+    return { host: creds.host, port: creds.port, ...(isMysql(creds) ? { service: mysqlConnection(creds, local, this.deps.showPassword) } : {}) };
+  }
+
+  /** Tokens kept across connects: from the cf CLI's login, a saved refresh token, or a password asked once. */
+  private async login(found: Discovery, http: () => HttpOptions): Promise<UaaTokens> {
+    if (this.tokens) return this.tokens;
+    const endpoints: UaaEndpoints = { login: found.login, uaa: found.uaa, loginHop: hopName('uaa', found.login), uaaHop: hopName('uaa', found.uaa) };
+    const how = this.profile.login;
+    if (how.method === 'cf-cli') {
+      const cli = await findCfCliLogin(this.profile.api, how.cfHome);
+      if (!cli.ok) throw new TunnelError('AUTH_FAILED', `Cannot reuse the cf CLI's login: ${cli.reason}.`, { hop: endpoints.loginHop });
+      this.tokens = new UaaTokens(endpoints, cli.login.refreshToken, cli.login.accessToken, http);
+    } else {
+      const saved = how.refreshTokenRef && !this.forgetSavedLogin ? await this.deps.secrets?.(how.refreshTokenRef) : undefined;
+      this.tokens = saved ? new UaaTokens(endpoints, saved, undefined, http) : await this.passwordLogin(endpoints, how.username, http);
+    }
+    return this.tokens;
+  }
+
+  private async passwordLogin(endpoints: UaaEndpoints, username: string, http: () => HttpOptions): Promise<UaaTokens> {
+    const ask = this.deps.prompter.password;
+    for (let retry = false; ; retry = true) {
+      const password = ask ? await ask({ hop: endpoints.loginHop, user: username, retry }) : null;
+      if (password === null) {
+        throw new TunnelError('PROMPT_CANCELLED', ask ? `No password given for ${username}, so Tunnelvision did not log in.` : `A password for ${username} is needed to log in, and nobody could be asked.`, { hop: endpoints.loginHop });
+      }
+      try {
+        return await UaaTokens.login(endpoints, username, password, http());
+      } catch (err) {
+        if (!(err instanceof TunnelError && err.code === 'AUTH_FAILED') || retry) throw err;
+      }
+    }
+  }
+}
+
+function splitEndpoint(endpoint: string): [string, number] {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(endpoint);
+  return m ? [m[1]!, Number(m[2])] : [endpoint, 22];
+}

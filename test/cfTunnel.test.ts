@@ -1,0 +1,329 @@
+// Cloud Foundry tunnels end to end against the fake foundation: the real mariadb client reaches a
+// MariaDB that only the app container can reach, through the supervisor; and every way a
+// foundation says no (SSH disabled, app stopped, bad instance, wrong host key, spent code, hidden
+// env, typo'd names) fails with the reason shown. Observed through state events, never sleeps.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cloudFoundryConnector } from '../app/cloudfoundry/connector.js';
+import type { Prompter } from '../app/engine/prompts.js';
+import { Tunnel, type LogEntry, type TunnelState } from '../app/engine/tunnel.js';
+import type { CloudFoundryProfile } from '../app/profiles/schema.js';
+import { formatErrors, parseProfile } from '../app/profiles/validate.js';
+import { EngineService } from '../app/service/engineService.js';
+import { events } from '../app/shared/contract.js';
+import { FakeFoundation } from './support/cf/foundation.js';
+import { APP, ORG, SERVICE, SPACE, startCfWorld, type CfWorld } from './support/cf/world.js';
+import { freePort } from './support/net.js';
+
+let world: CfWorld;
+const owned: Array<{ dispose(): Promise<void> }> = [];
+const SOON_MS = 30_000;
+
+beforeAll(async () => {
+  world = await startCfWorld();
+}, 180_000);
+
+afterEach(async () => {
+  for (const o of owned.splice(0).reverse()) await o.dispose();
+  world.foundation.codeTtlMs = 5 * 60_000;
+  world.foundation.advertisedFingerprint = world.foundation.fingerprint('sha256-base64');
+});
+
+afterAll(async () => {
+  await world?.dispose();
+});
+
+async function profile(overrides: Record<string, unknown> = {}, api = world.foundation.apiUrl): Promise<CloudFoundryProfile> {
+  const parsed = parseProfile({
+    kind: 'cloudfoundry',
+    id: 'orders-db',
+    name: 'Orders DB',
+    api,
+    org: ORG,
+    space: SPACE,
+    app: APP,
+    service: SERVICE,
+    local: { bindPort: await freePort() },
+    login: { method: 'cf-cli', cfHome: world.cfHome },
+    keepalive: { intervalSeconds: 5, countMax: 3 },
+    reconnect: { enabled: false },
+    ...overrides,
+  });
+  if (!parsed.ok || parsed.value.kind !== 'cloudfoundry') throw new Error(parsed.ok ? 'not a CF profile' : formatErrors(parsed.errors));
+  return parsed.value;
+}
+
+interface Run {
+  tunnel: Tunnel;
+  states: TunnelState[];
+  logs: LogEntry[];
+  next<K extends TunnelState['state']>(state: K, after?: number): Promise<Extract<TunnelState, { state: K }>>;
+}
+
+function start(p: CloudFoundryProfile, opts: { prompter?: Prompter; ca?: string | null } = {}): Run {
+  const connector = cloudFoundryConnector(p, { prompter: opts.prompter ?? {}, ...(opts.ca === null ? {} : { ca: opts.ca ?? world.tls.ca }) });
+  const tunnel = new Tunnel({ profile: p, connector });
+  const states: TunnelState[] = [];
+  const logs: LogEntry[] = [];
+  tunnel.on('state', (s) => states.push(s));
+  tunnel.on('log', (l) => logs.push(l));
+  owned.push({ dispose: () => tunnel.stop() });
+  tunnel.start();
+  const next = <K extends TunnelState['state']>(state: K, after = 0) =>
+    new Promise<Extract<TunnelState, { state: K }>>((resolve, reject) => {
+      const check = () => {
+        const found = states.slice(after).find((s) => s.state === state || (state !== 'failed' && s.state === 'failed'));
+        if (!found) return;
+        off();
+        clearTimeout(timer);
+        if (found.state === state) resolve(found as Extract<TunnelState, { state: K }>);
+        else reject(new Error(`wanted "${state}", got ${JSON.stringify(found)}`));
+      };
+      const off = tunnel.on('state', check);
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no "${state}" within ${SOON_MS} ms: ${JSON.stringify(states)}`));
+      }, SOON_MS);
+      check();
+    });
+  return { tunnel, states, logs, next };
+}
+
+function directConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve('connected');
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
+describe('a Cloud Foundry tunnel', () => {
+  it('reaches the bound MySQL service through the app container, with connection details', async () => {
+    const p = await profile();
+    const run = start(p);
+    const open = await run.next('open');
+    expect(open.hops.map((h) => h.label)).toEqual([`ssh-proxy ${world.foundation.sshEndpoint}`, `container ${APP}/0`]);
+    expect(open.hops[0]!.hostKey?.type).toBe('ssh-rsa');
+    const port = p.local.bindPort;
+    expect(open.forwards[0]).toMatchObject({
+      targetHost: world.db.host,
+      targetPort: world.db.port,
+      service: {
+        name: SERVICE,
+        command: `mysql -h 127.0.0.1 -P ${port} -u ${world.db.user} -p ${world.db.database}`,
+        uri: `mysql://${world.db.user}@127.0.0.1:${port}/${world.db.database}`,
+        jdbcUrl: `jdbc:mysql://127.0.0.1:${port}/${world.db.database}?user=${world.db.user}`,
+      },
+    });
+    expect(JSON.stringify(open)).not.toContain(world.db.password);
+    expect(await world.db.query('SELECT greeting FROM items WHERE id = 1', { host: '127.0.0.1', port })).toBe(world.db.greeting);
+    expect(world.foundation.proxyLogins.at(-1)).toEqual({ username: `cf:${world.app.processGuid}/0`, ok: true });
+    if (world.netns) expect(await directConnect(world.db.host, world.db.port)).toBe('EHOSTUNREACH');
+  });
+
+  it('reuses the cf CLI login and refreshes its expired access token, asking no password', async () => {
+    const expired = world.foundation.login(-30).access;
+    world.writeCfConfig({ AccessToken: `bearer ${expired}` });
+    const grantsBefore = world.foundation.grants.length;
+    let asked = 0;
+    const run = start(await profile(), { prompter: { password: async () => (asked++, null) } });
+    await run.next('open');
+    expect(world.foundation.grants.slice(grantsBefore)).toEqual(['refresh_token', 'authorization_code']);
+    expect(asked).toBe(0);
+  });
+
+  it('says to run cf login when the cf CLI\'s refresh token has expired too', async () => {
+    world.writeCfConfig({ AccessToken: `bearer ${world.foundation.login(-30).access}`, RefreshToken: 'expired-refresh-token' });
+    try {
+      const failed = await start(await profile()).next('failed');
+      expect(failed.error).toMatchObject({ code: 'AUTH_FAILED', message: expect.stringContaining(`Run \`cf login -a ${world.foundation.apiUrl}\`, then try again.`) });
+    } finally {
+      world.writeCfConfig();
+    }
+  });
+
+  it('logs in with a password once, asking again after a wrong one, and keeps nothing but tokens', async () => {
+    const answers = ['wrong', world.foundation.password];
+    const asked: boolean[] = [];
+    const prompter: Prompter = { password: async (q) => (asked.push(q.retry), answers.shift() ?? null) };
+    const run = start(await profile({ login: { method: 'password', username: world.foundation.user } }), { prompter });
+    await run.next('open');
+    expect(asked).toEqual([false, true]);
+  });
+
+  it('uses a saved refresh token through its secret reference, and asks for the password once it has expired', async () => {
+    const asked: string[] = [];
+    const p = await profile({ login: { method: 'password', username: world.foundation.user, refreshTokenRef: 'cf-refresh' } });
+    const secretsAsked: string[] = [];
+    const connector = cloudFoundryConnector(p, {
+      prompter: { password: async (q) => (asked.push(q.user), world.foundation.password) },
+      secrets: async (ref) => (secretsAsked.push(ref), 'a-refresh-token-uaa-no-longer-knows'),
+      ca: world.tls.ca,
+    });
+    const tunnel = new Tunnel({ profile: p, connector });
+    owned.push({ dispose: () => tunnel.stop() });
+    tunnel.start();
+    await tunnel.whenOpen();
+    expect(secretsAsked).toEqual(['cf-refresh']);
+    expect(asked).toEqual([world.foundation.user]);
+  });
+
+  it('verifies the proxy against an advertised fingerprint in each of the four formats', async () => {
+    for (const format of ['md5', 'sha1', 'sha256-hex', 'sha256-base64'] as const) {
+      world.foundation.advertisedFingerprint = world.foundation.fingerprint(format);
+      const run = start(await profile());
+      await run.next('open');
+      await run.tunnel.stop();
+    }
+  });
+
+  it('refuses a proxy whose key does not match, showing both fingerprints', async () => {
+    const wrong = 'a6:14:c0:ea:42:07:b2:f7:53:2c:0b:60:e0:00:21:6c';
+    world.foundation.advertisedFingerprint = wrong;
+    const logins = world.foundation.proxyLogins.length;
+    const failed = await start(await profile()).next('failed');
+    expect(failed.error).toMatchObject({ code: 'HOST_KEY_CHANGED', hop: `ssh-proxy ${world.foundation.sshEndpoint}` });
+    expect(failed.error.message).toContain(wrong);
+    expect(failed.error.message).toContain(world.foundation.fingerprint('md5'));
+    expect(world.foundation.proxyLogins.length).toBe(logins);
+  });
+
+  it('fails with AUTH_FAILED when every one-time code has expired, after one fresh try', async () => {
+    world.foundation.codeTtlMs = -1;
+    const logins = world.foundation.proxyLogins.length;
+    const failed = await start(await profile()).next('failed');
+    expect(failed.error).toMatchObject({ code: 'AUTH_FAILED', message: expect.stringContaining('expired or was already used') });
+    expect(world.foundation.proxyLogins.slice(logins).map((l) => l.ok)).toEqual([false, false]);
+  });
+
+  it('reconnects after a restage with a fresh code and the new process guid', async () => {
+    const run = start(await profile({ reconnect: { enabled: true, initialDelaySeconds: 0.2, maxDelaySeconds: 1 } }));
+    await run.next('open');
+    const before = run.states.length;
+    const oldGuid = world.app.processGuid;
+    world.foundation.restage(world.app);
+    const reconnecting = await run.next('reconnecting', before);
+    expect(reconnecting.error.code).toBe('CONNECTION_LOST');
+    await run.next('open', before);
+    expect(world.app.processGuid).not.toBe(oldGuid);
+    expect(world.foundation.proxyLogins.at(-1)).toEqual({ username: `cf:${world.app.processGuid}/0`, ok: true });
+    expect(await world.db.query('SELECT greeting FROM items WHERE id = 1', { host: '127.0.0.1', port: run.tunnel.profile.kind === 'cloudfoundry' ? run.tunnel.profile.local.bindPort : 0 })).toBe(world.db.greeting);
+  });
+
+  it('refreshes once when Cloud Controller says the access token is invalid', async () => {
+    const run = start(await profile({ reconnect: { enabled: true, initialDelaySeconds: 0.2, maxDelaySeconds: 1 } }));
+    await run.next('open');
+    const before = run.states.length;
+    const grants = world.foundation.grants.length;
+    world.foundation.revokeAccessTokens();
+    world.foundation.restage(world.app);
+    await run.next('open', before);
+    expect(world.foundation.grants.slice(grants)).toEqual(['refresh_token', 'authorization_code']);
+  });
+
+  it('keeps the tunnel open when the container cannot reach the target, failing only that connection', async () => {
+    const closed = await freePort();
+    const run = start(await profile({ service: undefined, target: { host: '127.0.0.1', port: closed } }));
+    const open = await run.next('open');
+    const warned = new Promise<LogEntry>((resolve) => run.tunnel.on('log', (l) => l.level === 'warn' && resolve(l)));
+    await directConnect('127.0.0.1', open.forwards[0]!.bindPort);
+    expect((await warned).message).toBe(`container ${APP}/0 could not connect to 127.0.0.1:${closed}: dial tcp 127.0.0.1:${closed}: connect: connection refused.`);
+    expect(run.tunnel.state.state).toBe('open');
+  });
+});
+
+describe('through the engine service the desktop app uses', () => {
+  it('saves and starts a CF profile; its open state crosses the contract with the connection details', async () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'tv-cf-engine-'));
+    const service = new EngineService({ configDir });
+    owned.push({ dispose: async () => (await service.dispose(), rmSync(configDir, { recursive: true, force: true })) });
+    const p = await profile({ skipSslValidation: true });
+    expect(await service.saveProfile(p)).toMatchObject({ ok: true });
+    const opened = new Promise<TunnelState>((resolve) => service.on('state', ({ state }) => (state.state === 'open' || state.state === 'failed') && resolve(state)));
+    await service.start(p.id);
+    const state = events.state.parse({ profileId: p.id, state: await opened }).state;
+    expect(state).toMatchObject({ state: 'open', forwards: [{ service: { name: SERVICE, database: world.db.database } }] });
+    expect(await world.db.query('SELECT greeting FROM items WHERE id = 1', { host: '127.0.0.1', port: p.local.bindPort })).toBe(world.db.greeting);
+  });
+});
+
+describe('what the foundation refuses, said plainly', () => {
+  it('SSH disabled: the platform\'s reason', async () => {
+    const app = world.foundation.addApp({ org: ORG, space: SPACE, name: 'locked', ssh: { enabled: false, reason: "ssh is disabled for space 'dev'" } });
+    const failed = await start(await profile({ app: app.name, service: undefined, target: { host: '127.0.0.1', port: 3306 } })).next('failed');
+    expect(failed.error).toMatchObject({ code: 'AUTH_FAILED', message: `SSH to app "locked" is not allowed: ssh is disabled for space 'dev'.` });
+  });
+
+  it('app stopped', async () => {
+    const app = world.foundation.addApp({ org: ORG, space: SPACE, name: 'sleepy', state: 'STOPPED' });
+    const failed = await start(await profile({ app: app.name, service: undefined, target: { host: '127.0.0.1', port: 3306 } })).next('failed');
+    expect(failed.error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('App "sleepy" is STOPPED') });
+  });
+
+  it('an instance that does not exist', async () => {
+    const failed = await start(await profile({ instance: 3 })).next('failed');
+    expect(failed.error.message).toBe(`Instance 3 of process web not found: app "${APP}" has 1 instance (0).`);
+  });
+
+  it.each([
+    ['org', { org: 'acme-prod' }, 'There is no org "acme-prod" that you can see. Orgs you can see: "acme", "globex".'],
+    ['space', { space: 'develop' }, 'Org "acme" has no space "develop" that you can see. Its spaces: "dev", "prod".'],
+    ['app', { app: 'order' }, 'Space "dev" has no app "order". Its apps: "billing", '],
+    ['service', { service: 'orders-dbb' }, `App "${APP}" has no service "orders-dbb" bound. Services bound to it: "audit-log" (user-provided), "orders-db" (p.mysql).`],
+  ])('a typo\'d %s lists the names that exist', async (_what, overrides, message) => {
+    const failed = await start(await profile(overrides)).next('failed');
+    expect(failed.error.code).toBe('CONFIG_INVALID');
+    expect(failed.error.message).toContain(message);
+  });
+
+  it('an environment hidden from the user', async () => {
+    const app = world.foundation.addApp({ org: ORG, space: SPACE, name: 'secretive', envRedacted: true });
+    const failed = await start(await profile({ app: app.name })).next('failed');
+    expect(failed.error).toMatchObject({ code: 'AUTH_FAILED', message: expect.stringContaining('[PRIVATE DATA HIDDEN]') });
+  });
+
+  it('an untrusted certificate, unless verification is explicitly skipped', async () => {
+    const failed = await start(await profile(), { ca: null }).next('failed');
+    expect(failed.error).toMatchObject({ code: 'CONFIG_INVALID', hop: `api 127.0.0.1:${new URL(world.foundation.apiUrl).port}`, message: expect.stringContaining('--skip-ssl-validation') });
+    await start(await profile({ skipSslValidation: true }), { ca: null }).next('open');
+  });
+});
+
+describe('service credentials in every shape', () => {
+  const shapes: Array<[string, (db: CfWorld['db']) => Record<string, unknown>]> = [
+    ['ClearDB: string port, name', (db) => ({ hostname: db.host, port: String(db.port), name: db.database, username: db.user, password: db.password })],
+    ['host instead of hostname', (db) => ({ host: db.host, port: db.port, name: db.database, username: db.user, password: db.password })],
+    ['uri only', (db) => ({ uri: `mysql://${db.user}:${db.password}@${db.host}:${db.port}/${db.database}` })],
+  ];
+
+  it.each(shapes)('%s', async (label, creds) => {
+    const name = `shape-${shapes.findIndex(([l]) => l === label)}`;
+    world.foundation.addApp({ org: ORG, space: SPACE, name, vcapServices: { cleardb: [{ name: 'db', label: 'cleardb', tags: ['mysql'], credentials: creds(world.db) }] } });
+    const p = await profile({ app: name, service: 'db' });
+    const open = await start(p).next('open');
+    expect(open.forwards[0]).toMatchObject({ targetHost: world.db.host, targetPort: world.db.port, service: { database: world.db.database, user: world.db.user } });
+    expect(await world.db.query('SELECT greeting FROM items WHERE id = 1', { host: '127.0.0.1', port: p.local.bindPort })).toBe(world.db.greeting);
+  });
+
+  it('falls back to service credential bindings for apps without VCAP_SERVICES', async () => {
+    const db = world.db;
+    world.foundation.addApp({ org: ORG, space: SPACE, name: 'file-bound', bindings: [{ guid: 'b-1', serviceName: 'db', type: 'managed', credentials: { hostname: db.host, port: db.port, name: db.database, username: db.user, password: db.password } }] });
+    const p = await profile({ app: 'file-bound', service: 'db' });
+    const open = await start(p).next('open');
+    expect(open.forwards[0]).toMatchObject({ targetHost: db.host, targetPort: db.port });
+  });
+
+  it('discovers a foundation that only has /v2/info', async () => {
+    const legacy = await FakeFoundation.start({ tls: world.tls, container: world.container, legacyInfo: true });
+    owned.push(legacy);
+    legacy.addApp({ org: ORG, space: SPACE, name: APP });
+    const open = await start(await profile({ service: undefined, target: { host: world.db.host, port: world.db.port }, login: { method: 'password', username: legacy.user } }, legacy.apiUrl), { prompter: { password: async () => legacy.password } }).next('open');
+    expect(open.hops[0]!.label).toBe(`ssh-proxy ${legacy.sshEndpoint}`);
+  });
+});
