@@ -42,7 +42,13 @@ if (!binary) {
   process.exit(1);
 }
 
-const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.main.json', '--noEmit', 'false', '--outDir', 'out'], { cwd: root, stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
-const app = spawn(binary, [join(root, 'out', 'main', 'index.js')], { cwd: root, stdio: 'inherit' });
+// main, preload and engine are bundled each time (a second or two); the renderer, built by vite, when absent.
+const steps = [['run', '--silent', 'build:app']];
+if (!existsSync(join(root, 'out', 'renderer', 'index.html'))) steps.unshift(['run', '--silent', 'build:renderer']);
+for (const args of steps) {
+  const build = spawnSync('npm', args, { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+// Electron starts from package.json "main" (out/main/index.js).
+const app = spawn(binary, [root], { cwd: root, stdio: 'inherit' });
 app.on('exit', (code) => process.exit(code ?? 0));

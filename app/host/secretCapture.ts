@@ -1,0 +1,61 @@
+// Remembers a password or key passphrase the person typed into a prompt, under the secret reference
+// the profile names for that hop, but only once the tunnel opened with it: a mistyped password is
+// never stored. Where the store declines (no keyring, no consent) the secret served this connection only.
+import type { EventPayload, PromptAnswer, TunnelClient } from '../shared/contract.js';
+import type { SetResult } from './secretStore.js';
+
+export interface SecretSink {
+  set(ref: string, value: string): Promise<SetResult>;
+}
+
+type Typed = { kind: 'password' | 'passphrase'; hop: string; value: string };
+
+export interface SecretCapture {
+  /** Called with every prompt answer the window sends, before the engine gets it. */
+  answered(promptId: string, answer: PromptAnswer): void;
+  dispose(): void;
+}
+
+export function captureSecrets(client: TunnelClient, sink: SecretSink, onResult: (profileId: string, result: SetResult) => void): SecretCapture {
+  const prompts = new Map<string, { profileId: string; kind: Typed['kind']; hop: string }>();
+  const typed = new Map<string, Typed>();
+
+  const offPrompt = client.on('prompt', (p) => {
+    if (p.kind === 'password' || p.kind === 'passphrase') prompts.set(p.id, { profileId: p.profileId, kind: p.kind, hop: p.hop });
+  });
+  const offDone = client.on('promptDone', ({ id }) => prompts.delete(id));
+  const offState = client.on('state', ({ profileId, state }) => {
+    const secret = typed.get(profileId);
+    if (!secret) return;
+    if (state.state === 'open') {
+      typed.delete(profileId);
+      void remember(profileId, secret, state);
+    } else if (state.state !== 'connecting' && state.state !== 'reconnecting') {
+      typed.delete(profileId);
+    }
+  });
+
+  async function remember(profileId: string, secret: Typed, open: Extract<EventPayload<'state'>['state'], { state: 'open' }>): Promise<void> {
+    const profile = (await client.listProfiles()).find((v) => v.profile.id === profileId)?.profile;
+    // Only SSH profiles name secrets per hop; other kinds keep theirs their own way.
+    if (!profile || !('server' in profile)) return;
+    // Hops are reported first jump first, server last: the same order as the profile's endpoints.
+    const endpoint = [...profile.jumps, profile.server][open.hops.findIndex((h) => h.label === secret.hop)];
+    const auth = endpoint?.auth;
+    const ref = secret.kind === 'password' ? (auth?.method === 'password' ? auth.passwordRef : undefined) : auth?.method === 'key' ? auth.passphraseRef : undefined;
+    if (ref) onResult(profileId, await sink.set(ref, secret.value));
+  }
+
+  return {
+    answered(promptId, answer) {
+      const prompt = prompts.get(promptId);
+      if (prompt && typeof answer === 'string') typed.set(prompt.profileId, { kind: prompt.kind, hop: prompt.hop, value: answer });
+    },
+    dispose() {
+      offPrompt();
+      offDone();
+      offState();
+      typed.clear();
+    },
+  };
+}
