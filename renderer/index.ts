@@ -1,2 +1,0 @@
-// Placeholder until the React UI lands: renderer/ is DOM-only.
-document.title = 'Tunnelvision';

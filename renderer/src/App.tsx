@@ -1,0 +1,194 @@
+// The window: a filterable list of tunnels beside the selected tunnel (or the editor), with the
+// engine's questions on top as dialogs.
+import { useCallback, useMemo, useRef, useState } from 'react';
+import type { Profile } from '../../app/profiles/schema.js';
+import type { PromptAnswer, TunnelClient } from '../../app/shared/contract.js';
+import { copyText, download, pickTextFile } from './clipboard.js';
+import { Detail } from './components/Detail.js';
+import { EmptyState } from './components/EmptyState.js';
+import { ProfileList } from './components/ProfileList.js';
+import { PromptDialog } from './components/PromptDialog.js';
+import { errorText, useToast } from './components/Toasts.js';
+import { duplicateOf } from './editor/draft.js';
+import { ProfileEditor, type SaveResult } from './editor/ProfileEditor.js';
+import { isActive } from './format.js';
+import { facets, matches, type Filter } from './state/reducer.js';
+import { useEngine, useNow } from './state/useEngine.js';
+import { useShortcuts } from './shortcuts.js';
+
+type View = { mode: 'detail' } | { mode: 'new' } | { mode: 'edit'; id: string };
+
+export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
+  const notify = useToast();
+  const onError = useCallback((err: unknown) => notify({ text: errorText(err), tone: 'error' }), [notify]);
+  const [state] = useEngine(client, onError);
+  const [selected, setSelected] = useState<string>();
+  const [view, setView] = useState<View>({ mode: 'detail' });
+  const [filter, setFilter] = useState<Filter>({ search: '', group: '', tag: '' });
+  const [demoBusy, setDemoBusy] = useState(false);
+  const [answered, setAnswered] = useState<ReadonlySet<string>>(new Set());
+  const search = useRef<HTMLInputElement>(null);
+
+  const all = state.order.map((id) => state.entries[id]!);
+  const visible = all.filter((e) => matches(e.profile, filter));
+  const { groups, tags } = useMemo(() => facets(state), [state]);
+  const current = state.entries[selected ?? ''] ?? visible[0];
+  const taken = useMemo(() => new Set(state.order), [state.order]);
+  const now = useNow(all.some((e) => e.state.state === 'reconnecting'));
+  const prompt = state.prompts.find((p) => !answered.has(p.id));
+
+  const run = useCallback((work: Promise<unknown>) => void work.catch(onError), [onError]);
+  const toggle = (id: string | undefined) => {
+    const entry = id ? state.entries[id] : undefined;
+    if (!entry) return;
+    run(isActive(entry.state) ? client.stop(entry.profile.id) : client.start(entry.profile.id));
+  };
+  const copy = (text: string) => run(copyText(text).then(() => notify({ text: `Copied ${text}` })));
+  const select = (id: string) => {
+    setSelected(id);
+    setView({ mode: 'detail' });
+  };
+
+  const save = async (profile: Profile): Promise<SaveResult> => {
+    const result = await client.saveProfile(profile);
+    if (result.ok) {
+      select(result.profile.id);
+      notify({ text: `Saved ${result.profile.name}` });
+    }
+    return result;
+  };
+
+  const remove = (profile: Profile) =>
+    run(
+      client.deleteProfile(profile.id).then(({ deleted }) => {
+        if (!deleted) return;
+        notify({ text: `Deleted ${deleted.name}`, action: { label: 'Undo', run: () => run(client.saveProfile(deleted).then(() => select(deleted.id))) } });
+      }),
+    );
+
+  const duplicate = (profile: Profile) => run(save(duplicateOf(profile, taken)));
+
+  const importFile = () =>
+    run(
+      pickTextFile().then(async (text) => {
+        if (text === undefined) return;
+        const result = await client.importProfiles(text);
+        if (!result.ok) return notify({ text: `Import failed: ${result.error}`, tone: 'error' });
+        const { added, updated, unchanged, skipped } = result.report;
+        notify({ text: `Imported: ${added.length} added, ${updated.length} updated, ${unchanged.length} unchanged, ${skipped.length} skipped` });
+        for (const s of skipped) notify({ text: `Skipped ${s.entry}: ${s.reason}`, tone: 'error' });
+      }),
+    );
+
+  const exportFile = () => run(client.exportProfiles().then((text) => download('tunnelvision-profiles.json', text)));
+
+  const demo = () => {
+    setDemoBusy(true);
+    run(
+      client
+        .startDemo()
+        .then(async (id) => {
+          select(id);
+          await client.start(id);
+        })
+        .finally(() => setDemoBusy(false)),
+    );
+  };
+
+  const answer = (id: string, value: PromptAnswer) => {
+    setAnswered((s) => new Set(s).add(id));
+    run(client.answerPrompt(id, value));
+  };
+
+  useShortcuts({
+    onNew: () => setView({ mode: 'new' }),
+    onSearch: () => search.current?.focus(),
+    onToggle: () => view.mode === 'detail' && toggle(current?.profile.id),
+  });
+
+  const edited = view.mode === 'edit' ? state.entries[view.id]?.profile : undefined;
+  const editing = edited?.kind === 'ssh' ? edited : undefined;
+  return (
+    <div className="app">
+      <header className="toolbar">
+        <h1 className="brand">Tunnelvision</h1>
+        <div className="toolbar-actions">
+          <button type="button" className="primary" onClick={() => setView({ mode: 'new' })} aria-keyshortcuts="Control+N Meta+N">
+            New tunnel
+          </button>
+          <button type="button" onClick={importFile}>
+            Import
+          </button>
+          <button type="button" onClick={exportFile} disabled={all.length === 0}>
+            Export
+          </button>
+        </div>
+      </header>
+      {lost && (
+        <p className="banner" role="alert">
+          Lost the connection to the engine. Reload the window to reconnect.
+        </p>
+      )}
+      <div className="split">
+        <nav className="sidebar" aria-label="Tunnels">
+          <div className="filters">
+            <input
+              ref={search}
+              type="search"
+              className="search"
+              placeholder="Search (/)"
+              aria-label="Search tunnels"
+              aria-keyshortcuts="/ Control+F"
+              value={filter.search}
+              onChange={(e) => setFilter({ ...filter, search: e.target.value })}
+            />
+            {(groups.length > 0 || tags.length > 0) && (
+              <div className="filter-row">
+                {groups.length > 0 && (
+                  <select aria-label="Filter by group" value={filter.group} onChange={(e) => setFilter({ ...filter, group: e.target.value })}>
+                    <option value="">All groups</option>
+                    {groups.map((g) => (
+                      <option key={g}>{g}</option>
+                    ))}
+                  </select>
+                )}
+                {tags.length > 0 && (
+                  <select aria-label="Filter by tag" value={filter.tag} onChange={(e) => setFilter({ ...filter, tag: e.target.value })}>
+                    <option value="">All tags</option>
+                    {tags.map((t) => (
+                      <option key={t}>{t}</option>
+                    ))}
+                  </select>
+                )}
+              </div>
+            )}
+          </div>
+          {state.loaded && all.length === 0 && <p className="muted pad">No tunnels yet.</p>}
+          {all.length > 0 && visible.length === 0 && <p className="muted pad">No tunnel matches.</p>}
+          <ProfileList entries={visible} selected={current?.profile.id} now={now} onSelect={select} onToggle={toggle} onCopy={copy} />
+        </nav>
+        <main className="main">
+          {view.mode === 'new' || editing ? (
+            <ProfileEditor key={editing?.id ?? 'new'} base={editing} taken={taken} onSave={save} onCancel={() => setView({ mode: 'detail' })} />
+          ) : current ? (
+            <Detail
+              key={current.profile.id}
+              entry={current}
+              logs={state.logs[current.profile.id] ?? []}
+              now={now}
+              onToggle={() => toggle(current.profile.id)}
+              onRetry={() => run(client.retryNow(current.profile.id))}
+              onEdit={() => setView({ mode: 'edit', id: current.profile.id })}
+              onDuplicate={() => duplicate(current.profile)}
+              onDelete={() => remove(current.profile)}
+              onCopy={copy}
+            />
+          ) : state.loaded && all.length === 0 ? (
+            <EmptyState onDemo={demo} onNew={() => setView({ mode: 'new' })} busy={demoBusy} />
+          ) : null}
+        </main>
+      </div>
+      <PromptDialog request={prompt} profileName={(id) => state.entries[id]?.profile.name ?? id} onAnswer={answer} />
+    </div>
+  );
+}

@@ -1,0 +1,271 @@
+// The renderer in Debian's Chromium, driven like a person would, against the real engine (through
+// the WebSocket bridge) and real OpenSSH servers. Screenshots land in test-results/screenshots/.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './support/net.js';
+import { echoServer, type TcpTarget } from './support/servers.js';
+import { Sshd } from './support/sshd.js';
+import { startUiBridge, type UiBridge } from './support/uiBridge.js';
+
+const SHOTS = 'test-results/screenshots';
+const UI_TIMEOUT = 20_000;
+
+let sshd: Sshd;
+let target: TcpTarget;
+let bridge: UiBridge;
+let context: BrowserContext;
+let page: Page;
+const temp = mkdtempSync(join(tmpdir(), 'tv-ui-'));
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** No serious or critical accessibility violations on what is on screen now. */
+async function expectAccessible(what: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${what}: ${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+}
+
+const node = (id: string) => page.locator(`[data-node="${id}"]`);
+
+function fingerprintOf(publicKeyFile: string): string {
+  return execFileSync('ssh-keygen', ['-lf', publicKeyFile], { encoding: 'utf8' }).split(' ')[1]!;
+}
+
+/** Keeps bytes flowing through the tunnel so the live rates have something to show. */
+function stream(port: number): { stop(): void; received(): number } {
+  const sock: Socket = connect({ host: '127.0.0.1', port });
+  let received = 0;
+  sock.on('data', (d: Buffer) => (received += d.length));
+  sock.on('error', () => {});
+  const chunk = Buffer.alloc(32 * 1024, 'x');
+  const timer = setInterval(() => sock.write(chunk), 25);
+  return {
+    stop() {
+      clearInterval(timer);
+      sock.destroy();
+    },
+    received: () => received,
+  };
+}
+
+beforeAll(async () => {
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'vite.renderer.config.ts'], { stdio: 'inherit' });
+  mkdirSync(SHOTS, { recursive: true });
+  [sshd, target] = await Promise.all([Sshd.start(), echoServer()]);
+  bridge = await startUiBridge({ root: 'out/renderer', configDir: join(temp, 'config') });
+  context = await chromium.launchPersistentContext(join(temp, 'chromium'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1100, height: 720 },
+    colorScheme: 'light',
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(UI_TIMEOUT);
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(bridge.url);
+  // A CSP violation or a render error shows up here before any test looks.
+  expect(problems).toEqual([]);
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  await bridge?.close();
+  await Promise.all([sshd?.dispose(), target?.close()]);
+  rmSync(temp, { recursive: true, force: true });
+}, 60_000);
+
+describe('first run', () => {
+  it('offers a demo tunnel, opens it, and shows the URL that loads the page through it', async () => {
+    await expect.poll(() => page.getByRole('button', { name: 'Try a demo tunnel' }).isVisible()).toBe(true);
+    await shot('first-run');
+    await expectAccessible('first run');
+
+    await page.getByRole('button', { name: 'Try a demo tunnel' }).click();
+    await node('hop-0').and(page.locator('[data-tone="ok"]')).waitFor();
+    const url = (await page.locator('.conn-value').first().textContent())!;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const body = await (await fetch(url)).text();
+    expect(body).toContain('It works: this page came through an SSH tunnel.');
+
+    await page.getByRole('switch', { name: 'Demo tunnel tunnel' }).click();
+    await page.getByRole('switch', { name: 'Demo tunnel tunnel', checked: false }).waitFor();
+  });
+
+  it('deletes with undo', async () => {
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Try a demo tunnel' }).waitFor();
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await page.getByRole('switch', { name: 'Demo tunnel tunnel' }).waitFor();
+  });
+});
+
+describe('a tunnel made in the editor', () => {
+  let localPort: number;
+
+  it('shows field-level messages from the profile schema, then saves', async () => {
+    localPort = await freePort();
+    const knownHosts = sshd.writeKnownHosts(join(temp, 'known_hosts'));
+    await page.keyboard.press('Control+n');
+    await page.getByRole('heading', { name: 'New tunnel' }).waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByText('must not be empty').first().isVisible()).toBe(true);
+    await expect.poll(() => page.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
+
+    await page.getByLabel('Name').fill('Staging database');
+    await page.getByLabel('Tags').fill('staging, db');
+    await page.getByLabel('Host', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('Port', { exact: true }).fill(String(sshd.port));
+    await page.getByLabel('User', { exact: true }).fill(sshd.user);
+    await page.getByLabel('Authentication').selectOption('key');
+    await page.getByLabel('Key files').fill(sshd.clientKey.path);
+    await page.getByLabel('Local port').fill('70000');
+    await page.getByLabel('Target host').fill('127.0.0.1');
+    await page.getByLabel('Target port').fill(String(target.port));
+    await page.getByLabel('Listen on').fill('0.0.0.0');
+    await expect.poll(() => page.getByText('must be 1–65535').isVisible()).toBe(true);
+    await expect.poll(() => page.getByText(/other machines on your network/).isVisible()).toBe(true);
+    await page.getByLabel('New hosts').selectOption('yes');
+    await page.getByLabel('known_hosts files').fill(knownHosts);
+    await page.getByLabel('First retry after (s)').fill('0.5');
+    await page.getByLabel('Longest wait (s)').fill('2');
+    await page.getByLabel('What listens at the target').selectOption('mysql');
+    await page.getByLabel('Database user').fill('app');
+    await page.getByLabel('Database', { exact: true }).fill('shop');
+    await page.getByLabel('Local port').scrollIntoViewIfNeeded();
+    await shot('editor');
+    await expectAccessible('editor');
+
+    await page.getByLabel('Listen on').fill('127.0.0.1');
+    await page.getByLabel('Local port').fill(String(localPort));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Staging database' }).waitFor();
+  });
+
+  it('opens with one click, goes green, and carries bytes to the target', async () => {
+    await page.getByRole('switch', { name: 'Staging database tunnel' }).click();
+    for (const id of ['f0-listener', 'hop-0']) await node(id).and(page.locator('[data-tone="ok"]')).waitFor();
+    const { sent, reply } = await roundTrip(localPort);
+    expect(reply.equals(sent)).toBe(true);
+
+    const flow = stream(localPort);
+    try {
+      await expect.poll(() => page.locator('.edge-label').first().textContent(), { timeout: UI_TIMEOUT }).toMatch(/^[1-9][\d.]* (kB|MB)\/s1 conn$/);
+      await expect.poll(() => page.locator('.profile-row .rate').first().textContent()).toMatch(/[1-9][\d.]* (kB|MB)\/s/);
+      expect(await node('f0-target').getAttribute('data-tone')).toBe('ok');
+      expect(await page.locator('.conn-value').first().textContent()).toBe(`mysql -h 127.0.0.1 -P ${localPort} -u app -p shop`);
+      await shot('diagram-open');
+      await expectAccessible('open tunnel');
+    } finally {
+      flow.stop();
+    }
+    expect(flow.received()).toBeGreaterThan(0);
+  });
+
+  it('turns the SSH hop red while sshd is down, counts down, and recovers when it is back', async () => {
+    await sshd.kill();
+    await node('hop-0').and(page.locator('[data-tone="failed"]')).waitFor();
+    await expect.poll(() => page.locator('.profile-row[data-profile="staging-database"] .badge').textContent()).toMatch(/^reconnecting in \d+ s$/);
+    await expect.poll(() => node('hop-0').locator('.hop-status').textContent()).toMatch(/^failed: (connection lost|connection refused)$/);
+    expect(await node('f0-listener').getAttribute('data-tone')).toBe('warning');
+    await shot('diagram-failed');
+    await sshd.restart();
+    await node('hop-0').and(page.locator('[data-tone="ok"]')).waitFor({ timeout: 30_000 });
+    const { sent, reply } = await roundTrip(localPort);
+    expect(reply.equals(sent)).toBe(true);
+    await page.getByRole('switch', { name: 'Staging database tunnel' }).click();
+    await page.getByRole('switch', { name: 'Staging database tunnel', checked: false }).waitFor();
+  });
+});
+
+describe('host keys', () => {
+  it('asks about an unknown host key in a dialog, and Reject fails the tunnel', async () => {
+    const emptyKnownHosts = join(temp, 'known_hosts_empty');
+    writeFileSync(emptyKnownHosts, '');
+    const saved = await bridge.engine.saveProfile({
+      id: 'ask-me',
+      name: 'Unknown server',
+      server: { host: '127.0.0.1', port: sshd.port, user: sshd.user, auth: { method: 'key', keyFiles: [sshd.clientKey.path] } },
+      hostKey: { strict: 'ask', knownHostsFiles: [emptyKnownHosts] },
+      forwards: [{ type: 'local', bindPort: await freePort(), targetHost: '127.0.0.1', targetPort: target.port }],
+    });
+    expect(saved.ok).toBe(true);
+    await page.getByRole('switch', { name: 'Unknown server tunnel' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Unknown host key' });
+    await dialog.waitFor();
+    await expect.poll(() => dialog.getByText(fingerprintOf(`${sshd.hostKey.path}.pub`)).isVisible()).toBe(true);
+    await expect.poll(() => dialog.getByText('ssh-ed25519').isVisible()).toBe(true);
+    // The safe answer has the focus.
+    await expect.poll(() => page.evaluate('document.activeElement?.textContent')).toBe('Reject');
+    await shot('prompt-host-key');
+    await expectAccessible('host key prompt');
+
+    await dialog.getByRole('button', { name: 'Reject' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: /^Unknown server/ }).click();
+    await node('hop-0').and(page.locator('[data-tone="failed"]')).waitFor();
+    await expect.poll(() => page.locator('.profile-row[data-profile="ask-me"] .badge').textContent()).toMatch(/^failed: host key/);
+  });
+
+  it('cancels the question with Escape', async () => {
+    await page.getByRole('switch', { name: 'Unknown server tunnel' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Unknown host key' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await expect.poll(() => page.locator('.profile-row[data-profile="ask-me"] .badge').textContent()).toMatch(/^failed: /);
+  });
+});
+
+describe('the window', () => {
+  it('lists every tunnel with its state, filters by search and tag, and fits 800×600', async () => {
+    await page.setViewportSize({ width: 800, height: 600 });
+    await page.locator('body').click({ position: { x: 5, y: 590 } });
+    await page.keyboard.press('/');
+    await expect.poll(() => page.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe('Search tunnels');
+    await page.keyboard.type('staging');
+    await expect.poll(() => page.locator('.profile-row').count()).toBe(1);
+    await page.getByLabel('Search tunnels').fill('');
+    await page.getByLabel('Filter by tag').selectOption('demo');
+    await expect.poll(() => page.locator('.profile-row').count()).toBe(1);
+    await page.getByLabel('Filter by tag').selectOption('');
+    await expect.poll(() => page.locator('.profile-row').count()).toBe(3);
+    await page.getByRole('button', { name: /^Staging database/ }).click();
+    const overflow = await page.evaluate('document.documentElement.scrollWidth > window.innerWidth');
+    expect(overflow).toBe(false);
+    await shot('list-800x600');
+    await expectAccessible('list');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('list-dark');
+    await expectAccessible('list, dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+});
+
+/** Sends random bytes through the tunnel to the echo server; resolves with what came back. */
+function roundTrip(port: number, size = 256 * 1024): Promise<{ sent: Buffer; reply: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const sent = randomBytes(size);
+    const chunks: Buffer[] = [];
+    const sock = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    sock.on('error', reject);
+    sock.on('end', () => {
+      sock.end();
+      resolve({ sent, reply: Buffer.concat(chunks) });
+    });
+    sock.end(sent);
+  });
+}
