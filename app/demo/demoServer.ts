@@ -2,8 +2,9 @@
 // server at hand sees a real tunnel open. The SSH server allows nothing but forwarding to the page.
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { connect as tcpConnect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import ssh2, { type Connection, type Server as SshServer } from 'ssh2';
+import { answerDirectTcpip } from '../engine/directTcpipServer.js';
 import { generateEd25519 } from '../engine/keygen.js';
 import type { Profile } from '../profiles/schema.js';
 import { parseProfile } from '../profiles/validate.js';
@@ -70,18 +71,7 @@ export async function startDemo(): Promise<Demo> {
       client.on('tcpip', (accept, reject, info) => {
         // Only the demo page: this server must never become an open proxy on the user's machine.
         if (info.destPort !== webPort || !['127.0.0.1', 'localhost'].includes(info.destIP)) return reject();
-        const sock = tcpConnect({ host: '127.0.0.1', port: webPort });
-        sockets.add(sock);
-        sock.once('close', () => sockets.delete(sock));
-        sock.once('error', () => reject());
-        sock.once('connect', () => {
-          sock.removeAllListeners('error');
-          sock.on('error', () => {});
-          const channel = accept();
-          sock.pipe(channel).pipe(sock);
-          channel.on('close', () => sock.destroy());
-          sock.on('close', () => channel.destroy());
-        });
+        answerDirectTcpip(accept, reject, '127.0.0.1', webPort, sockets);
       });
     });
   });

@@ -1,8 +1,9 @@
 // A real ssh2 Server in-process, for behaviour OpenSSH cannot be made to show on demand:
 // keyboard-interactive prompts, password auth without system accounts, counting auth attempts.
 import { createHash } from 'node:crypto';
-import { connect as tcpConnect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import ssh2, { type AuthContext, type Connection, type Server } from 'ssh2';
+import { answerDirectTcpip } from '../../app/engine/directTcpipServer.js';
 import { generateEd25519 } from '../../app/engine/keygen.js';
 
 export interface TestSsh2Server {
@@ -31,17 +32,7 @@ export async function startSsh2Server(authenticate: (ctx: AuthContext) => void):
     });
     client.on('ready', () => {
       client.on('tcpip', (accept, reject, info) => {
-        const sock = tcpConnect({ host: info.destIP, port: info.destPort });
-        sockets.add(sock);
-        sock.once('close', () => sockets.delete(sock));
-        sock.once('error', () => reject());
-        sock.once('connect', () => {
-          sock.removeAllListeners('error');
-          sock.on('error', () => {});
-          const channel = accept();
-          sock.pipe(channel).pipe(sock);
-          channel.on('close', () => sock.destroy());
-        });
+        answerDirectTcpip(accept, reject, info.destIP, info.destPort, sockets);
       });
     });
   });
