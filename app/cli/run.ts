@@ -29,8 +29,21 @@ function destination(p: Profile): string {
   return `${p.server.host}:${p.server.port}${via}`;
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** A forward that others can reach is one the person must have meant: say so every time it opens. */
+function exposure(f: OpenForward): string | undefined {
+  if (isLoopback(f.bindHost)) return undefined;
+  const where = f.type === 'remote' ? `on the server at ${f.bindHost} (as far as its GatewayPorts allows)` : `on ${f.bindHost}, beyond this machine`;
+  return `      warning: listening ${where}: anyone who can reach that address can use this tunnel.`;
+}
+
 function describeForward(f: OpenForward): string {
-  const line = `  ${f.type === 'local' ? '-L' : f.type === 'remote' ? '-R' : '-D'} ${f.label}`;
+  const flag = `  ${f.type === 'local' ? '-L' : f.type === 'remote' ? '-R' : '-D'} ${f.label}`;
+  const warning = exposure(f);
+  const line = warning ? `${flag}\n${warning}` : flag;
   if (!f.service) return line;
   const s = f.service;
   return [`${line}   (service ${s.name} at ${s.host})`, `      ${s.command}`, `      ${s.uri}`, `      ${s.jdbcUrl}`].join('\n');
