@@ -143,11 +143,22 @@ export async function connectPlan(destination: string, flags: ConnectFlags): Pro
     return { ok: false, errors: [{ path: '-F', message: (err as Error).message }] };
   }
   const o = parseOptions(flags.option, errors);
-  const dest = parseDestination(destination);
+  const dest = parseDestination(destination.trim());
+  if (!dest.host) {
+    return { ok: false, errors: [{ path: 'destination', message: 'name the server to connect to: [user@]host, ssh://user@host:port, or a Host alias from your ssh config' }] };
+  }
   const resolved = resolveSshHost(config, dest.host);
   if (!resolved.ok) return resolved;
   const r = resolved.value;
   const first = (name: OptionName) => o[name]?.[0];
+  // Dialling the host directly when the config says it is reached through a command would
+  // connect somewhere the person never meant to; a ProxyJump given here takes its place, as in ssh.
+  if (r.proxyCommand && !flags.jump && !first('ProxyJump') && !r.proxyJump) {
+    errors.push({
+      path: 'ProxyCommand',
+      message: `ProxyCommand is not supported (use ProxyJump): ${dest.host} is reached through a command in ${config.path}, and Tunnelvision will not connect to it directly instead.`,
+    });
+  }
 
   const host = first('HostName') ?? r.hostName ?? dest.host;
   const port = number(flags.port ?? dest.port ?? first('Port'), '-p', errors) ?? r.port ?? 22;
