@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MariaDb } from './support/mariadb.js';
 import { freePort } from './support/net.js';
 import { echoServer, type TcpTarget } from './support/servers.js';
 import { Sshd } from './support/sshd.js';
@@ -19,6 +20,7 @@ const UI_TIMEOUT = 20_000;
 
 let sshd: Sshd;
 let target: TcpTarget;
+let db: MariaDb;
 let bridge: UiBridge;
 let context: BrowserContext;
 let page: Page;
@@ -61,7 +63,7 @@ function stream(port: number): { stop(): void; received(): number } {
 beforeAll(async () => {
   execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'vite.renderer.config.ts'], { stdio: 'inherit' });
   mkdirSync(SHOTS, { recursive: true });
-  [sshd, target] = await Promise.all([Sshd.start(), echoServer()]);
+  [sshd, target, db] = await Promise.all([Sshd.start(), echoServer(), MariaDb.start()]);
   bridge = await startUiBridge({ root: 'out/renderer', configDir: join(temp, 'config') });
   context = await chromium.launchPersistentContext(join(temp, 'chromium'), {
     executablePath: '/usr/bin/chromium',
@@ -83,7 +85,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await bridge?.close();
-  await Promise.all([sshd?.dispose(), target?.close()]);
+  await Promise.all([sshd?.dispose(), target?.close(), db?.dispose()]);
   rmSync(temp, { recursive: true, force: true });
 }, 60_000);
 
@@ -251,6 +253,126 @@ describe('the window', () => {
     await shot('list-dark');
     await expectAccessible('list, dark');
     await page.emulateMedia({ colorScheme: 'light' });
+  });
+});
+
+describe('health of an open tunnel', () => {
+  beforeAll(() => page.setViewportSize({ width: 1100, height: 720 }));
+
+  it('probes through the tunnel when it opens: the real MariaDB greets with its version', async () => {
+    const version = await db.query('SELECT VERSION()');
+    const number = /^\d+\.\d+\.\d+/.exec(version)![0];
+    const port = await freePort();
+    const saved = await bridge.engine.saveProfile({
+      id: 'mariadb',
+      name: 'MariaDB via sshd',
+      server: { host: '127.0.0.1', port: sshd.port, user: sshd.user, auth: { method: 'key', keyFiles: [sshd.clientKey.path] } },
+      hostKey: { strict: 'yes', knownHostsFiles: [sshd.writeKnownHosts(join(temp, 'known_hosts_db'))] },
+      forwards: [{ type: 'local', bindPort: port, targetHost: '127.0.0.1', targetPort: db.port }],
+      client: { kind: 'mysql', user: db.user, database: db.database },
+    });
+    expect(saved.ok).toBe(true);
+    await page.getByRole('switch', { name: 'MariaDB via sshd tunnel' }).click();
+    await page.getByRole('button', { name: /^MariaDB via sshd/ }).click();
+    const status = page.locator('.health [role="status"]');
+    await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT }).toBe(`MariaDB ${number}`);
+    expect(await status.getAttribute('data-health')).toBe('ok');
+    await expect.poll(() => page.locator('.health-detail').textContent()).toMatch(new RegExp(`^\\d+ ms through 127\\.0\\.0\\.1:${port}$`));
+    expect(await status.getAttribute('title')).toBe(`Server version 5.5.5-${version}`);
+    // The tunnel really carries it: the mariadb client reads the seeded row through the same port.
+    expect(await db.query('SELECT greeting FROM items WHERE id = 1', { host: '127.0.0.1', port })).toBe(db.greeting);
+    await shot('health');
+    await expectAccessible('health');
+
+    // "Check again" probes once more, and only then (no polling): the engine sees one more connection.
+    const before = (await bridge.engine.listProfiles()).find((v) => v.profile.id === 'mariadb')!.stats[0]!.total;
+    await page.getByRole('button', { name: 'Check again' }).click();
+    await expect.poll(async () => (await bridge.engine.listProfiles()).find((v) => v.profile.id === 'mariadb')!.stats[0]!.total).toBe(before + 1);
+    await expect.poll(() => status.textContent()).toBe(`MariaDB ${number}`);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await bridge.engine.listProfiles()).find((v) => v.profile.id === 'mariadb')!.stats[0]!.total).toBe(before + 1);
+  });
+
+  it('fails with the reason when the target behind the tunnel refuses', async () => {
+    const closed = await freePort();
+    const saved = await bridge.engine.saveProfile({
+      id: 'nothing-there',
+      name: 'Nothing there',
+      server: { host: '127.0.0.1', port: sshd.port, user: sshd.user, auth: { method: 'key', keyFiles: [sshd.clientKey.path] } },
+      hostKey: { strict: 'yes', knownHostsFiles: [sshd.writeKnownHosts(join(temp, 'known_hosts_db'))] },
+      forwards: [{ type: 'local', bindPort: await freePort(), targetHost: '127.0.0.1', targetPort: closed }],
+      client: { kind: 'mysql' },
+    });
+    expect(saved.ok).toBe(true);
+    await page.getByRole('switch', { name: 'Nothing there tunnel' }).click();
+    await page.getByRole('button', { name: /^Nothing there/ }).click();
+    const status = page.locator('.health [role="status"]');
+    await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT }).toMatch(/^Failing: (target|channel) refused$/);
+    await expect.poll(() => page.locator('.health-detail').textContent()).toContain(`127.0.0.1:${closed}`);
+    await page.getByRole('switch', { name: 'Nothing there tunnel' }).click();
+    await page.getByRole('switch', { name: 'MariaDB via sshd tunnel' }).click();
+  });
+});
+
+describe('import from ~/.ssh/config', () => {
+  it('reads the file the person names, saves a profile per Host with forwards, and says why others were skipped', async () => {
+    const config = join(temp, 'ssh_config');
+    writeFileSync(
+      config,
+      [
+        'Host *',
+        '  ServerAliveInterval 20',
+        'Host reporting-db',
+        '  HostName 10.20.0.5',
+        '  User analyst',
+        '  LocalForward 15432 pg.internal:5432',
+        'Host plain',
+        '  HostName plain.example.com',
+        'Host legacy',
+        '  HostName legacy.example.com',
+        '  ProxyCommand nc -X connect %h %p',
+        '  LocalForward 18080 web:80',
+        '',
+      ].join('\n'),
+    );
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByRole('menuitem', { name: 'Import from ~/.ssh/config…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Import from ~/.ssh/config' });
+    await dialog.waitFor();
+    expect(await dialog.getByLabel('ssh config file').inputValue()).toBe('~/.ssh/config');
+    await dialog.getByLabel('ssh config file').fill(config);
+    await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+    const report = dialog.getByRole('status');
+    await expect.poll(() => report.textContent()).toContain('1 added, 0 updated, 0 unchanged, 2 skipped');
+    await expect.poll(() => report.getByText('Host plain').isVisible()).toBe(true);
+    const text = (await report.textContent())!;
+    expect(text).toContain('reporting-db');
+    expect(text).toMatch(/Host plain: .*no LocalForward, RemoteForward or DynamicForward/);
+    expect(text).toMatch(/Host legacy: .*ProxyCommand is not supported/);
+    await shot('ssh-config-import');
+    await expectAccessible('ssh config import');
+
+    // The same file again changes nothing, and says so.
+    await dialog.getByRole('button', { name: 'Import again' }).click();
+    await expect.poll(() => report.textContent()).toContain('0 added, 0 updated, 1 unchanged, 2 skipped');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    await page.getByRole('button', { name: /^reporting-db/ }).click();
+    await page.getByRole('heading', { name: 'reporting-db' }).waitFor();
+    const saved = (await bridge.engine.listProfiles()).find((v) => v.profile.id === 'reporting-db')!.profile;
+    expect(saved).toMatchObject({ kind: 'ssh', server: { host: '10.20.0.5', user: 'analyst' }, keepalive: { intervalSeconds: 20 }, forwards: [{ type: 'local', bindPort: 15432, targetHost: 'pg.internal', targetPort: 5432 }] });
+  });
+
+  it('says so when the file is not there', async () => {
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByRole('menuitem', { name: 'Import from ~/.ssh/config…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Import from ~/.ssh/config' });
+    await dialog.getByLabel('ssh config file').fill(join(temp, 'no-such-config'));
+    await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect.poll(() => dialog.getByRole('alert').textContent()).toBe(`There is no ${join(temp, 'no-such-config')}.`);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
   });
 });
 

@@ -12,6 +12,7 @@ import { hopName, type HttpOptions } from './http.js';
 import { openProxySession } from './proxy.js';
 import { findService } from './services.js';
 import { LoginExpired, UaaTokens, type UaaEndpoints } from './uaa.js';
+import type { ServiceCredentials } from './vcap.js';
 
 export interface CloudFoundryDeps {
   prompter: Prompter;
@@ -22,13 +23,31 @@ export interface CloudFoundryDeps {
   showPassword?: boolean;
 }
 
-export function cloudFoundryConnector(profile: CloudFoundryProfile, deps: CloudFoundryDeps): Connector {
+/** The service's password and the connection strings with it, from the latest session's credentials. */
+export interface RevealedService {
+  password: string;
+  command?: string;
+  uri?: string;
+  jdbcUrl?: string;
+}
+
+export interface CloudFoundryTunnelConnector extends Connector {
+  /**
+   * For an explicit "copy with password" only: undefined when the target is no service or its
+   * credentials carry no password. The caller decides whether the tunnel is open; nothing here logs it.
+   */
+  revealServicePassword(): RevealedService | undefined;
+}
+
+export function cloudFoundryConnector(profile: CloudFoundryProfile, deps: CloudFoundryDeps): CloudFoundryTunnelConnector {
   return new CloudFoundryConnector(profile, deps);
 }
 
-class CloudFoundryConnector implements Connector {
+class CloudFoundryConnector implements CloudFoundryTunnelConnector {
   readonly forwards;
   private tokens: UaaTokens | undefined;
+  /** The service credentials of the latest connect; kept in memory only, for revealServicePassword. */
+  private service: { creds: ServiceCredentials; local: { host: string; port: number } } | undefined;
   private everOpen = false;
   /** The saved refresh token was refused once: from now on a password is asked for instead. */
   private forgetSavedLogin = false;
@@ -39,6 +58,14 @@ class CloudFoundryConnector implements Connector {
   ) {
     // The real target is looked up on each connect (`targets` of the Connection); this one only labels the listener until then.
     this.forwards = [{ type: 'local' as const, bindHost: profile.local.bindHost, bindPort: profile.local.bindPort, targetHost: profile.target?.host ?? profile.service ?? '', targetPort: profile.target?.port ?? 0 }];
+  }
+
+  revealServicePassword(): RevealedService | undefined {
+    const found = this.service;
+    if (found?.creds.password === undefined) return undefined;
+    if (!isMysql(found.creds)) return { password: found.creds.password };
+    const { command, uri, jdbcUrl } = mysqlConnection(found.creds, found.local, true);
+    return { password: found.creds.password, command, uri, jdbcUrl };
   }
 
   private http(signal?: AbortSignal): HttpOptions {
@@ -94,9 +121,11 @@ class CloudFoundryConnector implements Connector {
 
   private async resolveTarget(cc: CloudController, appGuid: string): Promise<ForwardTarget> {
     const p = this.profile;
+    this.service = undefined;
     if (p.target) return { host: p.target.host, port: p.target.port };
     const creds = await findService(cc, appGuid, p.app, p.service!);
     const local = { host: p.local.bindHost, port: p.local.bindPort };
+    this.service = { creds, local };
     return { host: creds.host, port: creds.port, ...(isMysql(creds) ? { service: mysqlConnection(creds, local, this.deps.showPassword) } : {}) };
   }
 

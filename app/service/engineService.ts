@@ -2,7 +2,12 @@
 // questions for a person turned into `prompt` events. It runs in the engine process (Electron's
 // utilityProcess, or plain Node in tests and the UI bridge), never in Electron's main.
 import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { cloudFoundryConnector, type CloudFoundryTunnelConnector } from '../cloudfoundry/connector.js';
 import type { EventPayload, MethodResult, PromptAnswer, PromptRequest, TunnelService } from '../shared/contract.js';
 import type { EventName } from '../shared/contract.js';
 import { Emitter } from '../shared/emitter.js';
@@ -12,8 +17,10 @@ import type { Prompter, SecretResolver } from '../engine/prompts.js';
 import { Tunnel } from '../engine/tunnel.js';
 import type { Profile } from '../profiles/schema.js';
 import { ProfileStore } from '../profiles/store.js';
+import { importSshConfig, loadSshConfig } from '../profiles/sshConfig.js';
 import { exportProfiles, importProfiles } from '../profiles/transfer.js';
-import { parseProfile } from '../profiles/validate.js';
+import { formatErrors, parseProfile } from '../profiles/validate.js';
+import { probeEndpoint, type ProbeCheck } from './probe.js';
 
 const STATS_INTERVAL_MS = 1_000;
 
@@ -21,7 +28,14 @@ export interface EngineServiceOptions {
   configDir: string;
   /** Looks up secrets by reference (desktop: safeStorage, through main). */
   secrets?: SecretResolver;
+  /**
+   * A CA (PEM) trusted for Cloud Foundry's API and UAA besides the system's store, for an engine
+   * running inside a process that started without it (NODE_EXTRA_CA_CERTS is read at start only).
+   */
+  ca?: string;
 }
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '*', '']);
 
 type Events = { [E in EventName]: (payload: EventPayload<E>) => void };
 /** Omit applied to each member of a union, so each kind keeps its own fields. */
@@ -30,6 +44,8 @@ type Question = PromptRequest extends infer P ? (P extends unknown ? Omit<P, 'id
 export class EngineService extends Emitter<Events> implements TunnelService {
   private readonly store: ProfileStore;
   private readonly tunnels = new Map<string, Tunnel>();
+  /** The Cloud Foundry connectors of running tunnels: the only place a service password is kept. */
+  private readonly cfConnectors = new Map<string, CloudFoundryTunnelConnector>();
   private readonly prompts = new Map<string, { profileId: string; answer: (a: PromptAnswer) => void }>();
   private demo: Promise<Demo> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
@@ -84,6 +100,33 @@ export class EngineService extends Emitter<Events> implements TunnelService {
     }, () => changed);
   }
 
+  async importSshConfig(path?: string): Promise<MethodResult<'importSshConfig'>> {
+    const file = path === undefined ? join(homedir(), '.ssh', 'config') : path.replace(/^~(?=$|\/)/, homedir());
+    try {
+      if (!(await stat(file)).isFile()) return { ok: false as const, error: `${file} is not a file.` };
+    } catch {
+      return { ok: false as const, error: `There is no ${file}.` };
+    }
+    let config;
+    try {
+      config = await loadSshConfig(file);
+    } catch (err) {
+      return { ok: false as const, error: (err as Error).message };
+    }
+    const parsed = importSshConfig(config);
+    if (!parsed.ok) return { ok: false as const, error: formatErrors(parsed.errors).replace(/\n/g, '; ') };
+    const hostSkips = parsed.value.skipped.map((s) => ({ entry: `Host ${s.alias}`, reason: s.reason.replace(/\n/g, '; ') }));
+    const json = JSON.stringify(parsed.value.profiles);
+    let changed: string[] = [];
+    return this.edit((all) => {
+      const result = importProfiles(all, json);
+      if ('error' in result) return { ok: false as const, error: result.error };
+      all.splice(0, all.length, ...result.profiles);
+      changed = [...result.report.added, ...result.report.updated];
+      return { ok: true as const, path: file, report: { ...result.report, skipped: [...hostSkips, ...result.report.skipped] } };
+    }, () => changed);
+  }
+
   async exportProfiles(ids?: string[]): Promise<string> {
     const { profiles } = await this.store.load();
     const chosen = ids ? profiles.filter((p) => ids.includes(p.id)) : profiles;
@@ -97,7 +140,16 @@ export class EngineService extends Emitter<Events> implements TunnelService {
     const { profiles } = await this.store.load();
     const profile = profiles.find((p) => p.id === id);
     if (!profile) throw new TunnelError('CONFIG_INVALID', `There is no saved profile "${id}".`);
-    const tunnel = new Tunnel({ profile, prompter: this.prompterFor(id), secrets: this.secretsFor(profile) });
+    const prompter = this.prompterFor(id);
+    const secrets = this.secretsFor(profile);
+    let connector: CloudFoundryTunnelConnector | undefined;
+    if (profile.kind === 'cloudfoundry') {
+      connector = cloudFoundryConnector(profile, { prompter, secrets, ...(this.opts.ca ? { ca: `${rootCertificates.join('\n')}\n${this.opts.ca}` } : {}) });
+      this.cfConnectors.set(id, connector);
+    } else {
+      this.cfConnectors.delete(id);
+    }
+    const tunnel = new Tunnel({ profile, prompter, secrets, ...(connector ? { connector } : {}) });
     this.tunnels.set(id, tunnel);
     tunnel.on('state', (state) => this.emit('state', { profileId: id, state }));
     tunnel.on('log', (entry) => this.emit('log', { profileId: id, entry }));
@@ -111,7 +163,10 @@ export class EngineService extends Emitter<Events> implements TunnelService {
     this.cancelPrompts(id);
     await tunnel.stop();
     // A newer start may have replaced it while it stopped.
-    if (this.tunnels.get(id) === tunnel) this.tunnels.delete(id);
+    if (this.tunnels.get(id) === tunnel) {
+      this.tunnels.delete(id);
+      this.cfConnectors.delete(id);
+    }
     if (this.tunnels.size === 0) this.stopStats();
   }
 
@@ -123,6 +178,41 @@ export class EngineService extends Emitter<Events> implements TunnelService {
     const prompt = this.prompts.get(promptId);
     if (!prompt) throw new TunnelError('CONFIG_INVALID', 'That question was already answered or withdrawn.');
     prompt.answer(answer);
+  }
+
+  async probe(id: string, forwardIndex: number): Promise<MethodResult<'probe'>> {
+    const tunnel = this.tunnels.get(id);
+    const state = tunnel?.state;
+    if (!tunnel || state?.state !== 'open') throw new TunnelError('CONNECTION_LOST', `The tunnel "${id}" is not open, so there is nothing to probe.`);
+    const forward = state.forwards.find((f) => f.index === forwardIndex);
+    if (!forward) throw new TunnelError('CONFIG_INVALID', `The tunnel "${id}" has no forward ${forwardIndex}.`);
+    if (forward.type === 'remote') throw new TunnelError('CONFIG_INVALID', 'A remote (-R) forward listens on the server; it cannot be probed from this machine.');
+    const profile = tunnel.profile;
+    const mysql =
+      forward.type === 'local' &&
+      (forward.service !== undefined || (profile.kind === 'ssh' && profile.client?.kind === 'mysql' && (profile.client.forwardIndex ?? profile.forwards.findIndex((f) => f.type === 'local')) === forwardIndex));
+    const check: ProbeCheck = mysql ? 'mysql' : 'tcp';
+    const host = WILDCARDS.has(forward.bindHost) ? (forward.bindHost === '::' ? '::1' : '127.0.0.1') : forward.bindHost;
+    const failedBefore = tunnel.stats()[forwardIndex]?.failed ?? 0;
+    return probeEndpoint({
+      host,
+      port: forward.bindPort,
+      check,
+      timeoutMs: Math.min(profile.connectTimeoutSeconds, 10) * 1000,
+      whyClosed: () => {
+        const now = tunnel.stats()[forwardIndex];
+        return now && now.failed > failedBefore ? now.lastError : undefined;
+      },
+    });
+  }
+
+  async revealServicePassword(id: string): Promise<MethodResult<'revealServicePassword'>> {
+    const tunnel = this.tunnels.get(id);
+    const connector = this.cfConnectors.get(id);
+    if (!tunnel || !connector || tunnel.state.state !== 'open') throw new TunnelError('CONFIG_INVALID', 'The password is available only while a Cloud Foundry tunnel to a service is open.');
+    const revealed = connector.revealServicePassword();
+    if (!revealed) throw new TunnelError('CONFIG_INVALID', "The service's credentials have no password.");
+    return revealed;
   }
 
   async startDemo(): Promise<string> {

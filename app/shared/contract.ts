@@ -93,6 +93,26 @@ export const importReportSchema = z.object({
 
 const id = z.string().min(1).max(64);
 
+const probeCheckSchema = z.enum(['tcp', 'mysql']);
+
+/**
+ * A health check through an open tunnel: a real connection to a forward's local end. `mysql` reads
+ * the server's greeting (its version in `server`: "MariaDB 10.11.6"); `tcp` sees the tunnel carry
+ * the connection. A failure is data, with a code (TARGET_REFUSED, CONNECT_TIMEOUT, PROTOCOL…).
+ */
+export const probeResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), endpoint: z.string(), check: probeCheckSchema, ms: z.number(), server: z.string().optional(), serverVersion: z.string().optional() }),
+  z.object({ ok: z.literal(false), endpoint: z.string(), check: probeCheckSchema, error: wireErrorSchema }),
+]);
+
+/** A service's connection strings with its password in them, for one explicit "copy with password". */
+export const servicePasswordSchema = z.object({
+  password: z.string(),
+  command: z.string().optional(),
+  uri: z.string().optional(),
+  jdbcUrl: z.string().optional(),
+});
+
 /**
  * Every call: its argument tuple and its result. Results that can fail expectedly say so in data
  * (`ok: false` with field errors); anything thrown crosses as a WireError.
@@ -108,12 +128,25 @@ export const methods = {
     args: z.tuple([z.string().max(10_000_000)]),
     result: z.union([z.object({ ok: z.literal(true), report: importReportSchema }), z.object({ ok: z.literal(false), error: z.string() })]),
   },
+  /** Reads an ssh config (default ~/.ssh/config; `~/` expands) and merges a profile per Host with forwards; Hosts it cannot use are in `skipped` as "Host alias". */
+  importSshConfig: {
+    args: z.tuple([z.string().min(1).max(4096).optional()]),
+    result: z.union([z.object({ ok: z.literal(true), path: z.string(), report: importReportSchema }), z.object({ ok: z.literal(false), error: z.string() })]),
+  },
   exportProfiles: { args: z.tuple([z.array(id).optional()]), result: z.string() },
   start: { args: z.tuple([id]), result: z.void() },
   stop: { args: z.tuple([id]), result: z.void() },
   /** Skip the backoff wait of one tunnel, or of all (wake from sleep, network change). */
   retryNow: { args: z.tuple([id.optional()]), result: z.void() },
   answerPrompt: { args: z.tuple([z.string().min(1).max(64), promptAnswerSchema]), result: z.void() },
+  /** One health check of an open tunnel's forward (by index), through the tunnel. */
+  probe: { args: z.tuple([id, z.number().int().min(0).max(1000)]), result: probeResultSchema },
+  /**
+   * The password of the service behind an open Cloud Foundry tunnel, from the current session's
+   * credentials, with the connection strings that contain it. Only on an explicit request; never in
+   * an event or a log line.
+   */
+  revealServicePassword: { args: z.tuple([id]), result: servicePasswordSchema },
   /** Starts the built-in demo server and returns the id of its saved profile. */
   startDemo: { args: z.tuple([]), result: id },
 } as const;
@@ -152,3 +185,5 @@ export const EVENT_NAMES = Object.keys(events) as EventName[];
 export type PromptRequest = z.output<typeof promptRequestSchema>;
 export type PromptAnswer = z.output<typeof promptAnswerSchema>;
 export type ProfileView = z.output<typeof profileViewSchema>;
+export type ProbeResult = z.output<typeof probeResultSchema>;
+export type ImportReport = z.output<typeof importReportSchema>;

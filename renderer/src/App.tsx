@@ -6,7 +6,10 @@ import type { PromptAnswer, TunnelClient } from '../../app/shared/contract.js';
 import { copyText, download, pickTextFile } from './clipboard.js';
 import { Detail } from './components/Detail.js';
 import { EmptyState } from './components/EmptyState.js';
+import { ImportMenu } from './components/ImportMenu.js';
 import { ProfileList } from './components/ProfileList.js';
+import { SshImportDialog } from './components/SshImportDialog.js';
+import { CloudFoundryEditor } from './editor/CloudFoundryEditor.js';
 import { PromptDialog } from './components/PromptDialog.js';
 import { errorText, useToast } from './components/Toasts.js';
 import { duplicateOf } from './editor/draft.js';
@@ -14,14 +17,17 @@ import { ProfileEditor, type SaveResult } from './editor/ProfileEditor.js';
 import { isActive } from './format.js';
 import { facets, matches, type Filter } from './state/reducer.js';
 import { useEngine, useNow } from './state/useEngine.js';
+import { useHealth } from './state/useHealth.js';
 import { useShortcuts } from './shortcuts.js';
 
-type View = { mode: 'detail' } | { mode: 'new' } | { mode: 'edit'; id: string };
+type View = { mode: 'detail' } | { mode: 'new'; kind: Profile['kind'] } | { mode: 'edit'; id: string };
 
 export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
   const notify = useToast();
   const onError = useCallback((err: unknown) => notify({ text: errorText(err), tone: 'error' }), [notify]);
   const [state] = useEngine(client, onError);
+  const [health, recheck] = useHealth(client, state);
+  const [sshImport, setSshImport] = useState(false);
   const [selected, setSelected] = useState<string>();
   const [view, setView] = useState<View>({ mode: 'detail' });
   const [filter, setFilter] = useState<Filter>({ search: '', group: '', tag: '' });
@@ -44,6 +50,16 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
     run(isActive(entry.state) ? client.stop(entry.profile.id) : client.start(entry.profile.id));
   };
   const copy = (text: string) => run(copyText(text).then(() => notify({ text: `Copied ${text}` })));
+  /** The password is fetched on this click, copied, and dropped: never rendered, never in a notice. */
+  const copyWithPassword = (profileId: string, which: 'command' | 'uri' | 'jdbcUrl', label: string) =>
+    run(
+      client.revealServicePassword(profileId).then(async (revealed) => {
+        const text = revealed[which];
+        if (text === undefined) throw new Error('There is no such connection string for this service.');
+        await copyText(text);
+        notify({ text: `Copied the ${label} with the password` });
+      }),
+    );
   const select = (id: string) => {
     setSelected(id);
     setView({ mode: 'detail' });
@@ -80,6 +96,8 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
       }),
     );
 
+  const importSshConfig = (path: string | undefined) => client.importSshConfig(path);
+
   const exportFile = () => run(client.exportProfiles().then((text) => download('tunnelvision-profiles.json', text)));
 
   const demo = () => {
@@ -101,24 +119,32 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
   };
 
   useShortcuts({
-    onNew: () => setView({ mode: 'new' }),
+    onNew: () => setView({ mode: 'new', kind: 'ssh' }),
     onSearch: () => search.current?.focus(),
     onToggle: () => view.mode === 'detail' && toggle(current?.profile.id),
   });
 
   const edited = view.mode === 'edit' ? state.entries[view.id]?.profile : undefined;
   const editing = edited?.kind === 'ssh' ? edited : undefined;
+  const editingCf = edited?.kind === 'cloudfoundry' ? edited : undefined;
+  const newKind = view.mode === 'new' ? view.kind : undefined;
   return (
     <div className="app">
       <header className="toolbar">
         <h1 className="brand">Tunnelvision</h1>
         <div className="toolbar-actions">
-          <button type="button" className="primary" onClick={() => setView({ mode: 'new' })} aria-keyshortcuts="Control+N Meta+N">
+          <button type="button" className="primary" onClick={() => setView({ mode: 'new', kind: 'ssh' })} aria-keyshortcuts="Control+N Meta+N">
             New tunnel
           </button>
-          <button type="button" onClick={importFile}>
-            Import
+          <button type="button" onClick={() => setView({ mode: 'new', kind: 'cloudfoundry' })}>
+            New Cloud Foundry tunnel
           </button>
+          <ImportMenu
+            items={[
+              { label: 'Import profiles (JSON)…', run: importFile },
+              { label: 'Import from ~/.ssh/config…', run: () => setSshImport(true) },
+            ]}
+          />
           <button type="button" onClick={exportFile} disabled={all.length === 0}>
             Export
           </button>
@@ -168,7 +194,9 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
           <ProfileList entries={visible} selected={current?.profile.id} now={now} onSelect={select} onToggle={toggle} onCopy={copy} />
         </nav>
         <main className="main">
-          {view.mode === 'new' || editing ? (
+          {newKind === 'cloudfoundry' || editingCf ? (
+            <CloudFoundryEditor key={editingCf?.id ?? 'new-cf'} base={editingCf} taken={taken} onSave={save} onCancel={() => setView({ mode: 'detail' })} />
+          ) : newKind === 'ssh' || editing ? (
             <ProfileEditor key={editing?.id ?? 'new'} base={editing} taken={taken} onSave={save} onCancel={() => setView({ mode: 'detail' })} />
           ) : current ? (
             <Detail
@@ -182,12 +210,16 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
               onDuplicate={() => duplicate(current.profile)}
               onDelete={() => remove(current.profile)}
               onCopy={copy}
+              health={health[current.profile.id]}
+              onCheckHealth={() => recheck(current.profile.id)}
+              onCopyWithPassword={(which, label) => copyWithPassword(current.profile.id, which, label)}
             />
           ) : state.loaded && all.length === 0 ? (
-            <EmptyState onDemo={demo} onNew={() => setView({ mode: 'new' })} busy={demoBusy} />
+            <EmptyState onDemo={demo} onNew={() => setView({ mode: 'new', kind: 'ssh' })} onNewCloudFoundry={() => setView({ mode: 'new', kind: 'cloudfoundry' })} busy={demoBusy} />
           ) : null}
         </main>
       </div>
+      <SshImportDialog open={sshImport} onImport={importSshConfig} onClose={() => setSshImport(false)} />
       <PromptDialog request={prompt} profileName={(id) => state.entries[id]?.profile.name ?? id} onAnswer={answer} />
     </div>
   );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagramModel, hopIndexOf, type DiagramModel } from '../../renderer/src/diagram/model.js';
 import type { ErrorCode } from '../../app/shared/errors.js';
+import { parseProfile } from '../../app/profiles/validate.js';
 import { profile, stats, wire } from './fixtures.js';
 
 const node = (m: DiagramModel, id: string) => {
@@ -150,5 +151,76 @@ describe('hopIndexOf', () => {
     expect(hopIndexOf(hops, 'x@b:2222')).toBe(1);
     expect(hopIndexOf(hops, 'b:22')).toBe(-1);
     expect(hopIndexOf(hops, undefined)).toBe(-1);
+  });
+});
+
+describe('diagram model: Cloud Foundry', () => {
+  const cfProfile = (over: Record<string, unknown> = {}) => {
+    const parsed = parseProfile({ kind: 'cloudfoundry', id: 'orders-db', name: 'Orders DB', api: 'https://api.sys.example.com', org: 'acme', space: 'dev', app: 'orders', instance: 1, service: 'orders-db', local: { bindPort: 13306 }, ...over });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    return parsed.value;
+  };
+  const cfOpen = {
+    state: 'open' as const,
+    since: 0,
+    hops: [{ label: 'ssh-proxy ssh.sys.example.com:2222', hostKey: { type: 'ssh-rsa', fingerprint: 'SHA256:x' } }, { label: 'container orders/1' }],
+    forwards: [
+      {
+        index: 0,
+        type: 'local' as const,
+        label: '-L 13306:10.0.8.4:3306',
+        bindHost: '127.0.0.1',
+        bindPort: 13306,
+        targetHost: '10.0.8.4',
+        targetPort: 3306,
+        service: { name: 'orders-db', host: '10.0.8.4', user: 'app', database: 'orders', command: 'mysql -h 127.0.0.1 -P 13306 -u app -p orders', uri: 'mysql://app@127.0.0.1:13306/orders', jdbcUrl: 'jdbc:mysql://127.0.0.1:13306/orders?user=app' },
+      },
+    ],
+  };
+
+  it('draws local client → listener → ssh-proxy → app container → service, left to right', () => {
+    const m = diagramModel({ profile: cfProfile(), state: { state: 'stopped' }, stats: [], rates: [] });
+    const path = ['f0-client', 'f0-listener', 'hop-0', 'hop-1', 'f0-target'];
+    expect(path.map((id) => node(m, id).col)).toEqual([0, 1, 2, 3, 4]);
+    expect(path.slice(1).map((id, i) => edge(m, path[i]!, id))).not.toContain(undefined);
+    expect(node(m, 'f0-listener').subtitle).toBe('127.0.0.1:13306');
+    expect(node(m, 'hop-0')).toMatchObject({ title: 'SSH proxy', subtitle: 'api.sys.example.com' });
+    expect(node(m, 'hop-1')).toMatchObject({ title: 'App container', subtitle: 'orders/1' });
+    expect(node(m, 'f0-target')).toMatchObject({ kind: 'target', title: 'Service orders-db', subtitle: 'bound service', tone: 'idle' });
+    expect(m).toMatchObject({ cols: 5, rows: 1 });
+  });
+
+  it('while open: the engine\'s hop labels and the service\'s address from this session, all green once used', () => {
+    const m = diagramModel({ profile: cfProfile(), state: cfOpen, stats: [stats({ total: 1, active: 1 })], rates: [{ up: 2000, down: 1000, active: 1 }] });
+    expect(node(m, 'hop-0')).toMatchObject({ title: 'SSH proxy', subtitle: 'ssh.sys.example.com:2222', tone: 'ok', status: 'connected' });
+    expect(node(m, 'hop-1')).toMatchObject({ title: 'App container', subtitle: 'orders/1', tone: 'ok' });
+    expect(node(m, 'f0-target')).toMatchObject({ title: 'Service orders-db', subtitle: '10.0.8.4:3306', tone: 'ok', status: 'reached' });
+    expect(edge(m, 'hop-0', 'hop-1')).toMatchObject({ tone: 'ok', label: '3.00 kB/s · 1 conn', flowing: true });
+    expect(edge(m, 'hop-1', 'f0-target')).toMatchObject({ tone: 'ok', flowing: true });
+  });
+
+  it('a manual target is drawn as host:port', () => {
+    const m = diagramModel({ profile: cfProfile({ service: undefined, target: { host: 'db.internal', port: 5432 } }), state: { state: 'stopped' }, stats: [], rates: [] });
+    expect(node(m, 'f0-target')).toMatchObject({ title: 'Target', subtitle: 'db.internal:5432' });
+  });
+
+  it.each([
+    ['the ssh-proxy refusing the code', wire('AUTH_FAILED', 'The ssh-proxy refused the one-time code.', 'ssh-proxy ssh.sys.example.com:2222'), 'hop-0'],
+    ['UAA refusing the login', wire('AUTH_FAILED', "The cf CLI's login has expired.", 'uaa login.sys.example.com'), 'hop-0'],
+    ['SSH disabled for the app', wire('AUTH_FAILED', 'SSH to app "orders" is not allowed: ssh is disabled for space \'dev\'.', 'api api.sys.example.com'), 'hop-0'],
+    ['the container failing to dial', wire('CHANNEL_REFUSED', 'container orders/1 could not connect to 10.0.8.4:3306.', 'container orders/1'), 'hop-1'],
+    ['an app that is stopped (no hop named)', wire('CONFIG_INVALID', 'App "orders" is STOPPED.'), 'hop-1'],
+  ])('%s: that node red, the ones behind it not reached', (_what, error, failing) => {
+    const m = diagramModel({ profile: cfProfile(), state: { state: 'failed', error }, stats: [], rates: [] });
+    expect(node(m, failing)).toMatchObject({ tone: 'failed', reason: error.message });
+    const other = failing === 'hop-0' ? 'hop-1' : 'hop-0';
+    expect(node(m, other).tone).toBe('idle');
+    if (failing === 'hop-0') expect(node(m, 'hop-1').status).toBe('not reached');
+  });
+
+  it('a port already taken on this machine is the listener\'s fault', () => {
+    const m = diagramModel({ profile: cfProfile(), state: { state: 'failed', error: wire('PORT_IN_USE', '127.0.0.1:13306 is already in use.') }, stats: [], rates: [] });
+    expect(node(m, 'f0-listener').tone).toBe('failed');
+    expect(['hop-0', 'hop-1'].map((id) => node(m, id).tone)).toEqual(['idle', 'idle']);
   });
 });

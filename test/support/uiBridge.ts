@@ -45,9 +45,10 @@ async function serveFile(root: string, path: string): Promise<{ type: string; bo
   }
 }
 
-export async function startUiBridge(options: { root: string; configDir: string }): Promise<UiBridge> {
+/** `ca`: a CA the engine trusts for Cloud Foundry besides the system's (the fake foundation's). */
+export async function startUiBridge(options: { root: string; configDir: string; ca?: string }): Promise<UiBridge> {
   const root = normalize(options.root);
-  const engine = new EngineService({ configDir: options.configDir });
+  const engine = new EngineService({ configDir: options.configDir, ...(options.ca ? { ca: options.ca } : {}) });
   const server: Server = createServer((req, res) => {
     void serveFile(root, new URL(req.url ?? '/', 'http://localhost').pathname).then((found) => {
       if (!found) return res.writeHead(404).end();

@@ -4,6 +4,9 @@ import { isActive, summarizeState } from '../format.js';
 import { diagramModel } from '../diagram/model.js';
 import { TunnelDiagram } from '../diagram/TunnelDiagram.js';
 import type { LogEntry, ProfileEntry } from '../state/reducer.js';
+import type { Health } from '../health.js';
+import { probedForwardIndex } from '../health.js';
+import { HealthIndicator } from './HealthIndicator.js';
 import { LogView } from './LogView.js';
 import { StateBadge } from './StateBadge.js';
 import { UsePanel } from './UsePanel.js';
@@ -18,11 +21,15 @@ interface Props {
   onDuplicate(): void;
   onDelete(): void;
   onCopy(text: string): void;
+  health: Health | undefined;
+  onCheckHealth(): void;
+  /** Copies a connection string of the service with its password (asked of the engine on this click only). */
+  onCopyWithPassword(which: 'command' | 'uri' | 'jdbcUrl', label: string): void;
 }
 
 type Tab = 'use' | 'log';
 
-export function Detail({ entry, logs, now, onToggle, onRetry, onEdit, onDuplicate, onDelete, onCopy }: Props) {
+export function Detail({ entry, logs, now, onToggle, onRetry, onEdit, onDuplicate, onDelete, onCopy, health, onCheckHealth, onCopyWithPassword }: Props) {
   const { profile, state } = entry;
   const [tab, setTab] = useState<Tab>('use');
   const reconnectAt = state.state === 'reconnecting' ? entry.stateAt + state.delayMs : undefined;
@@ -66,6 +73,7 @@ export function Detail({ entry, logs, now, onToggle, onRetry, onEdit, onDuplicat
         </p>
       )}
       <TunnelDiagram model={model} label={`Path of the ${profile.name} tunnel`} />
+      {state.state === 'open' && probedForwardIndex(profile) !== undefined && <HealthIndicator health={health?.since === state.since ? health : undefined} onCheck={onCheckHealth} />}
       <div className="tabs" role="tablist" aria-label="Tunnel details">
         {tabs.map(([id, label]) => (
           <button
@@ -90,7 +98,7 @@ export function Detail({ entry, logs, now, onToggle, onRetry, onEdit, onDuplicat
         ))}
       </div>
       <div className="tab-panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === 'use' ? <UsePanel entry={entry} onCopy={onCopy} /> : <LogView entries={logs} />}
+        {tab === 'use' ? <UsePanel entry={entry} onCopy={onCopy} onCopyWithPassword={onCopyWithPassword} /> : <LogView entries={logs} />}
       </div>
     </article>
   );

@@ -1,4 +1,4 @@
-export function EmptyState({ onDemo, onNew, busy }: { onDemo(): void; onNew(): void; busy: boolean }) {
+export function EmptyState({ onDemo, onNew, onNewCloudFoundry, busy }: { onDemo(): void; onNew(): void; onNewCloudFoundry(): void; busy: boolean }) {
   return (
     <div className="empty">
       <h2>No tunnels yet</h2>
@@ -12,6 +12,9 @@ export function EmptyState({ onDemo, onNew, busy }: { onDemo(): void; onNew(): v
         </button>
         <button type="button" onClick={onNew}>
           New tunnel
+        </button>
+        <button type="button" onClick={onNewCloudFoundry}>
+          New Cloud Foundry tunnel
         </button>
       </div>
       <p className="muted">The demo runs a small SSH server and web page on this machine, so you can watch a tunnel open without a server of your own.</p>

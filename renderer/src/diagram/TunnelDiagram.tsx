@@ -8,7 +8,7 @@ import type { DiagramEdge, DiagramModel, DiagramNode } from './model.js';
 const SIZE = { horizontal: { w: 164, h: 78 }, vertical: { w: 250, h: 62 } };
 const GAP_ACROSS = 44;
 /** Room for a two-line rate label between two nodes. */
-const GAP_ALONG_H = 78;
+const GAP_ALONG_H = 64;
 const GAP_ALONG_V = 40;
 /** Below this width a left-to-right path would shrink past reading size. */
 const HORIZONTAL_MIN_WIDTH = 620;
@@ -119,7 +119,7 @@ export function TunnelDiagram({ model, label }: { model: DiagramModel; label: st
   const { nodes, edges } = useMemo(() => layout(model, vertical), [model, vertical]);
   const shape = shapeOf(model);
   useEffect(() => {
-    void flow.current?.fitView({ padding: 0.12, maxZoom: 1 });
+    void flow.current?.fitView({ padding: 0.06, maxZoom: 1 });
   }, [shape, width, vertical]);
 
   const { h } = vertical ? SIZE.vertical : SIZE.horizontal;
@@ -136,7 +136,7 @@ export function TunnelDiagram({ model, label }: { model: DiagramModel; label: st
             flow.current = instance;
           }}
           fitView
-          fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
+          fitViewOptions={{ padding: 0.06, maxZoom: 1 }}
           minZoom={0.3}
           maxZoom={1}
           nodesDraggable={false}

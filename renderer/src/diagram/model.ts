@@ -86,7 +86,7 @@ type Culprit = { kind: 'hop'; index: number } | { kind: 'listener' | 'bind' | 't
 function culpritOf(error: WireError, path: Path): Culprit {
   if (LISTENER_CODES.has(error.code)) return { kind: 'listener', forwards: forwardsNamedIn(error, path.forwards, new Set(['local', 'dynamic'])) };
   if (BIND_CODES.has(error.code)) return { kind: 'bind', forwards: forwardsNamedIn(error, path.forwards, new Set(['remote'])) };
-  const hop = hopIndexOf(path.endpoints, error.hop);
+  const hop = path.hopOf ? path.hopOf(error.hop) : hopIndexOf(path.endpoints, error.hop);
   if (hop >= 0) return { kind: 'hop', index: hop };
   if (TARGET_CODES.has(error.code)) return { kind: 'target', forwards: path.forwards.map((_, i) => i) };
   return { kind: 'hop', index: path.unclaimed(error.code) };
@@ -100,6 +100,10 @@ interface Path {
   forwards: Forward[];
   /** Target titles per forward, where the forward's own host:port is not the whole story. */
   targets: Array<{ title: string; subtitle: string } | undefined>;
+  /** A hop's subtitle from the engine's live label, where the title already says what the label's prefix does. */
+  liveSubtitle?(label: string): string;
+  /** The hop an error's hop label names, when the labels are not endpoints; -1 for none. */
+  hopOf?(label: string | undefined): number;
   /** The hop that takes a failure no hop claims. */
   unclaimed(code: string): number;
 }
@@ -116,21 +120,49 @@ function sshPath(p: Extract<Profile, { kind: 'ssh' }>): Path {
   };
 }
 
-/** Cloud Foundry: local client → ssh-proxy → app container → service (`cf ssh -L`). */
-function cloudFoundryPath(p: CloudFoundryProfile): Path {
+/**
+ * Cloud Foundry: local client → ssh-proxy → app container (app/instance on a diego-cell) → service.
+ * While open, the hops are labelled by the engine ("ssh-proxy host:port", "container app/0") and the
+ * service's address comes from this session's VCAP_SERVICES.
+ */
+function cloudFoundryPath(p: CloudFoundryProfile, open: Extract<TunnelState, { state: 'open' }> | undefined): Path {
   const target = p.target ?? { host: p.service ?? 'service', port: 0 };
   const forward: Forward = { type: 'local', bindHost: p.local.bindHost, bindPort: p.local.bindPort, targetHost: target.host, targetPort: target.port };
+  const live = open?.forwards.find((f) => f.index === 0);
+  const where = live?.targetHost !== undefined && live.targetPort !== undefined ? hostPort(live.targetHost, live.targetPort) : undefined;
+  const service = live?.service?.name ?? p.service;
   return {
     hops: [
-      { title: 'SSH proxy', subtitle: new URL(p.api).host },
+      { title: 'SSH proxy', subtitle: hostOf(p.api) },
       { title: 'App container', subtitle: `${p.app}/${p.instance}` },
     ],
     endpoints: [],
     forwards: [forward],
-    targets: [{ title: 'Service', subtitle: p.service ?? hostPort(target.host, target.port) }],
+    targets: [
+      service
+        ? { title: `Service ${service}`, subtitle: where ?? 'bound service' }
+        : { title: 'Target', subtitle: p.target ? hostPort(p.target.host, p.target.port) : 'service' },
+    ],
+    // "ssh-proxy host:port" under the title "SSH proxy" reads twice; so does "container app/0".
+    liveSubtitle: (label) => label.replace(/^(ssh-proxy|container) /, ''),
+    // The engine names the container "container app/i"; the proxy, UAA and the API are reached before it.
+    hopOf: (label) => (label === undefined ? -1 : /^container /.test(label) ? 1 : /^(ssh-proxy|uaa|api) /.test(label) ? 0 : -1),
     // A missing app or service is the container's side; logins and the proxy are the proxy's.
     unclaimed: (code) => (code === 'CONFIG_INVALID' ? 1 : 0),
   };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+function liveHopSubtitle(path: Path, label: string | undefined): string | undefined {
+  if (label === undefined) return undefined;
+  return path.liveSubtitle ? path.liveSubtitle(label) : label;
 }
 
 const failedStatus = (e: WireError) => `failed: ${shortReason(e.code)}`;
@@ -234,11 +266,11 @@ function edgeTone(a: Tone, b: Tone): Tone {
 }
 
 export function diagramModel({ profile, state, stats, rates }: DiagramInput): DiagramModel {
-  const path = profile.kind === 'ssh' ? sshPath(profile) : cloudFoundryPath(profile);
+  const open = state.state === 'open' ? state : undefined;
+  const path = profile.kind === 'ssh' ? sshPath(profile) : cloudFoundryPath(profile, open);
   const { hops } = path;
   const error = errorOf(state);
   const culprit = error ? culpritOf(error, path) : undefined;
-  const open = state.state === 'open' ? state : undefined;
   const rows = path.forwards.length;
   const hopRow = (rows - 1) / 2;
   const firstHopCol = 2;
@@ -263,7 +295,7 @@ export function diagramModel({ profile, state, stats, rates }: DiagramInput): Di
       id: `hop-${i}`,
       kind: 'hop',
       title: hop.title,
-      subtitle: open?.hops[i]?.label ?? hop.subtitle,
+      subtitle: liveHopSubtitle(path, open?.hops[i]?.label) ?? hop.subtitle,
       ...hopLook(state, i, culprit),
       col: firstHopCol + i,
       row: hopRow,

@@ -1,6 +1,7 @@
 // Create or edit a profile. The form is checked by the profile schema itself: each message sits
 // next to the field it is about, and the engine checks the same way again when it saves.
-import { useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useMemo, useRef, useState, type FormEvent } from 'react';
+import { Field, inputId } from './Field.js';
 import type { Profile, SshProfile } from '../../../app/profiles/schema.js';
 import { parseJumpSpec } from '../../../app/profiles/forwardSpec.js';
 import type { FieldError } from '../../../app/profiles/validate.js';
@@ -55,47 +56,6 @@ const FORWARD_TYPES: Array<[ForwardDraft['type'], string]> = [
 /** Fields the form has an input for; errors on anything else are listed at the top. */
 const SHOWN =
   /^(name|group|tags|server\.(host|port|user|auth\.keyFiles)|jumps\[\d+\]\.(host|port|user|auth\.keyFiles)|forwards(\[\d+\]\.(bindHost|bindPort|targetHost|targetPort))?|hostKey\.knownHostsFiles|keepalive\.(intervalSeconds|countMax)|reconnect\.(initialDelaySeconds|maxDelaySeconds)|connectTimeoutSeconds|client\.(user|database|forwardIndex))$/;
-
-const inputId = (path: string) => `field-${path.replace(/[^A-Za-z0-9]+/g, '-')}`;
-
-interface FieldProps {
-  path: string;
-  label: string;
-  errors: FieldErrors;
-  hint?: string;
-  warning?: string;
-  className?: string;
-  children(props: { id: string; 'aria-invalid': boolean; 'aria-describedby': string | undefined }): ReactNode;
-}
-
-function Field({ path, label, errors, hint, warning, className, children }: FieldProps) {
-  const id = inputId(path);
-  const messages = errors[path] ?? [];
-  const notes = [messages.length ? `${id}-error` : '', warning ? `${id}-warning` : '', hint ? `${id}-hint` : ''].filter(Boolean).join(' ');
-  return (
-    <div className={`field${messages.length ? ' invalid' : ''}${className ? ` ${className}` : ''}`}>
-      <label className="field-label" htmlFor={id}>
-        {label}
-      </label>
-      {children({ id, 'aria-invalid': messages.length > 0, 'aria-describedby': notes || undefined })}
-      {messages.length > 0 && (
-        <span className="field-error" id={`${id}-error`}>
-          {messages.join('; ')}
-        </span>
-      )}
-      {warning && (
-        <span className="field-warning" id={`${id}-warning`}>
-          {warning}
-        </span>
-      )}
-      {hint && (
-        <span className="field-hint" id={`${id}-hint`}>
-          {hint}
-        </span>
-      )}
-    </div>
-  );
-}
 
 function EndpointFields({ prefix, value, errors, onChange }: { prefix: string; value: EndpointDraft; errors: FieldErrors; onChange(e: EndpointDraft): void }) {
   const set = (patch: Partial<EndpointDraft>) => onChange({ ...value, ...patch });
