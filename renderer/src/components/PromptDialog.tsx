@@ -95,9 +95,17 @@ function heading(request: TextRequest): string {
 function TextPrompt({ request, profile, onAnswer }: { request: TextRequest; profile: string; onAnswer(a: string | string[] | null): void }) {
   const fields = fieldsOf(request);
   const [values, setValues] = useState(() => fields.map(() => ''));
-  const submit = (e: FormEvent) => {
+  const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    onAnswer(request.kind === 'keyboardInteractive' ? values : values[0]!);
+    const answer = request.kind === 'keyboardInteractive' ? values : values[0]!;
+    // Keep no copy of a secret in the page once it is sent: a detached input can outlive the dialog,
+    // holding its value attribute and React's value tracker (whose setter this assignment updates).
+    for (const input of e.currentTarget.querySelectorAll('input')) {
+      input.value = '';
+      input.defaultValue = '';
+    }
+    setValues(fields.map(() => ''));
+    onAnswer(answer);
   };
   const retry = request.kind !== 'keyboardInteractive' && request.retry;
   return (
