@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MariaDb } from './support/mariadb.js';
 import { freePort } from './support/net.js';
 import { echoServer, type TcpTarget } from './support/servers.js';
-import { Sshd } from './support/sshd.js';
+import { Sshd, makeKey } from './support/sshd.js';
 import { startSsh2Server } from './support/ssh2Server.js';
 import { startUiBridge, type UiBridge } from './support/uiBridge.js';
 
@@ -222,6 +222,33 @@ describe('host keys', () => {
     await expect.poll(() => page.locator('.profile-row[data-profile="ask-me"] .badge').textContent()).toMatch(/^failed: host key/);
   });
 
+  it('refuses a changed host key without asking, and shows both fingerprints', async () => {
+    const impostor = makeKey(temp, 'impostor_host_key');
+    const knownHosts = join(temp, 'known_hosts_changed');
+    writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${impostor.publicKey.split(' ').slice(0, 2).join(' ')}\n`);
+    const saved = await bridge.engine.saveProfile({
+      id: 'changed-key',
+      name: 'Changed key',
+      server: { host: '127.0.0.1', port: sshd.port, user: sshd.user, auth: { method: 'key', keyFiles: [sshd.clientKey.path] } },
+      // Even "ask" never offers to trust a key that replaced a known one.
+      hostKey: { strict: 'ask', knownHostsFiles: [knownHosts] },
+      forwards: [{ type: 'local', bindPort: await freePort(), targetHost: '127.0.0.1', targetPort: target.port }],
+    });
+    expect(saved.ok).toBe(true);
+    try {
+      await page.getByRole('switch', { name: 'Changed key tunnel' }).click();
+      await expect.poll(() => page.locator('.profile-row[data-profile="changed-key"] .badge').textContent()).toMatch(/^failed: /);
+      expect(await page.getByRole('dialog').count()).toBe(0);
+      await page.getByRole('button', { name: /^Changed key/ }).click();
+      const reason = page.getByRole('alert');
+      await expect.poll(() => reason.textContent()).toContain(fingerprintOf(`${sshd.hostKey.path}.pub`));
+      expect(await reason.textContent()).toContain(fingerprintOf(`${impostor.path}.pub`));
+      await shot('host-key-changed');
+    } finally {
+      await bridge.engine.deleteProfile('changed-key');
+    }
+  });
+
   it('cancels the question with Escape', async () => {
     await page.getByRole('switch', { name: 'Unknown server tunnel' }).click();
     const dialog = page.getByRole('dialog', { name: 'Unknown host key' });
@@ -277,7 +304,8 @@ describe('secrets in the page', () => {
       await bridge.engine.deleteProfile('pw-prompt');
       await server.dispose();
     }
-  });
+    // Two full heap snapshots take a while on a busy two-core machine.
+  }, 90_000);
 });
 
 describe('the window', () => {
