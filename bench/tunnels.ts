@@ -36,18 +36,30 @@ function forwardArg(spec: TunnelSpec): string[] {
   return [spec.kind, `${spec.port}:127.0.0.1:${spec.targetPort}`];
 }
 
-function commonSshOptions(sshd: Sshd, knownHosts: string): string[] {
-  return ['-p', String(sshd.port), '-i', sshd.clientKey.path, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-c', CIPHER];
+function commonSshOptions(sshd: Sshd, knownHosts: string, cipher = CIPHER): string[] {
+  return ['-p', String(sshd.port), '-i', sshd.clientKey.path, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-c', cipher];
 }
 
-export async function startTunnel(variant: Variant, sshd: Sshd, spec: TunnelSpec, knownHosts: string, sshConfig: string): Promise<RunningTunnel> {
+/** Extra settings for Tunnelvision's process: node flags (--cpu-prof) and environment. */
+export interface TunnelExtra {
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+  /** Instead of CIPHER, for both OpenSSH and Tunnelvision (cipher A/B runs). */
+  cipher?: string;
+  /** Another build's bin/tunnelvision.js (A/B against a baseline). */
+  bin?: string;
+  /** Run bench/bare.js (a bare ssh2 -L forward, -L only) instead of Tunnelvision. */
+  bare?: boolean;
+}
+
+export async function startTunnel(variant: Variant, sshd: Sshd, spec: TunnelSpec, knownHosts: string, sshConfig: string, extra: TunnelExtra = {}): Promise<RunningTunnel> {
   if (variant === 'direct') return { variant, port: spec.targetPort, openMs: 0, stop: async () => {} };
   const started = performance.now();
   const jump = spec.jump ? ['-J', `${spec.jump.user}@127.0.0.1:${spec.jump.port}`] : [];
   if (variant === 'openssh') {
     // -f with ExitOnForwardFailure: ssh forks to the background once every forward is set up,
     // which is OpenSSH's own "open" moment.
-    const args = ['-F', sshConfig, '-f', '-N', '-o', 'ExitOnForwardFailure=yes', ...commonSshOptions(sshd, knownHosts), ...jump, ...forwardArg(spec), `${sshd.user}@127.0.0.1`];
+    const args = ['-F', sshConfig, '-f', '-N', '-o', 'ExitOnForwardFailure=yes', ...commonSshOptions(sshd, knownHosts, extra.cipher), ...jump, ...forwardArg(spec), `${sshd.user}@127.0.0.1`];
     const proc = spawn('ssh', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -65,8 +77,14 @@ export async function startTunnel(variant: Variant, sshd: Sshd, spec: TunnelSpec
       },
     };
   }
-  const args = ['connect', '--json', '-F', sshConfig, ...commonSshOptions(sshd, knownHosts), ...jump, ...forwardArg(spec), `${sshd.user}@127.0.0.1`];
-  const proc: ChildProcess = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = extra.bare
+    ? [String(sshd.port), sshd.clientKey.path, sshd.user, extra.cipher ?? CIPHER, String(spec.port), String(spec.targetPort)]
+    : ['connect', '--json', '-F', sshConfig, ...commonSshOptions(sshd, knownHosts, extra.cipher), ...jump, ...forwardArg(spec), `${sshd.user}@127.0.0.1`];
+  const bin = extra.bare ? new URL('./bare.js', import.meta.url).pathname : (extra.bin ?? BIN);
+  const proc: ChildProcess = spawn(process.execPath, [...(extra.nodeArgs ?? []), bin, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(extra.env ? { env: { ...process.env, ...extra.env } } : {}),
+  });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -108,4 +126,19 @@ export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return kb ? Number(kb) * 1024 : 0;
+}
+
+/** CPU time a process has used so far, user + system, all threads, in ms (/proc/PID/stat). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start at ") ".
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here; USER_HZ is 100 on Linux.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Minor page faults of a process so far (/proc/PID/stat): memory the kernel had to map on first touch. */
+export function minorFaults(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[7]);
 }

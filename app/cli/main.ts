@@ -2,17 +2,16 @@
 // OpenSSH's flags. Usage errors exit 2; a tunnel that cannot be opened exits 255, like ssh.
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { startDemo } from '../demo/demoServer.js';
-import { cryptoReport } from '../engine/nativeCrypto.js';
+// Only what `connect` needs is imported up front: the demo server (node:http), Cloud Foundry,
+// profile import/export and the crypto report load when their command runs (time to "open").
 import { formatForwardSpec } from '../profiles/forwardSpec.js';
 import { importSshConfig, loadSshConfig } from '../profiles/sshConfig.js';
 import type { Profile } from '../profiles/schema.js';
 import { ProfileStore, ProfileStoreError, defaultConfigDir, type LoadReport } from '../profiles/store.js';
-import { exportProfiles, importProfiles, type ImportReport } from '../profiles/transfer.js';
+import type { ImportReport } from '../profiles/transfer.js';
 import { formatErrors } from '../profiles/validate.js';
 import { cliPrompter } from './prompter.js';
 import { connectPlan, type ConnectFlags } from './connectProfile.js';
-import { cfPlan } from './cfCommand.js';
 import { EXIT_FAILED, runTunnels } from './run.js';
 import { VERSION } from '../shared/version.js';
 import { TunnelError, describeError } from '../shared/errors.js';
@@ -125,6 +124,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExamples:\n  tunnelvision cf --api https://api.sys.example.com --org acme --space dev --app orders --service orders-db -L 13306\n  tunnelvision cf --api https://api.sys.example.com --org acme --space dev --app orders -L 13306:10.0.4.12:3306')
     .action(async (o: Record<string, unknown>) => {
       const str = (v: unknown) => (v === undefined ? undefined : String(v));
+      const { cfPlan } = await import('./cfCommand.js');
       const plan = cfPlan({
         api: str(o.api),
         org: str(o.org),
@@ -149,6 +149,7 @@ export function buildProgram(): Command {
     .action(async (o: { port: string; json?: boolean }) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port: must be 1–65535, not "${o.port}"`);
+      const { startDemo } = await import('../demo/demoServer.js');
       const demo = await startDemo();
       try {
         const profile = demo.profile(port);
@@ -178,7 +179,8 @@ export function buildProgram(): Command {
   program
     .command('doctor')
     .description('check this installation: versions, ssh2 native crypto, CPU AES support')
-    .action(() => {
+    .action(async () => {
+      const { cryptoReport } = await import('../engine/nativeCrypto.js');
       const report = cryptoReport();
       const lines = [
         `tunnelvision ${VERSION}, Node.js ${process.versions.node}`,
@@ -196,6 +198,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the profiles as JSON')
     .action(async (o: { configDir: string; json?: boolean }) => {
       const { loaded } = await loadStore(o.configDir);
+      const { exportProfiles } = await import('../profiles/transfer.js');
       if (o.json) process.stdout.write(`${JSON.stringify(exportProfiles(loaded.profiles).profiles, null, 2)}\n`);
       else if (loaded.profiles.length === 0) process.stdout.write(`No saved profiles in ${o.configDir}.\n`);
       else process.stdout.write(`${loaded.profiles.map(describeProfile).join('\n')}\n`);
@@ -236,6 +239,7 @@ export function buildProgram(): Command {
     .option('--output <file>', 'write to a file instead of standard output')
     .action(async (o: { configDir: string; output?: string }) => {
       const { loaded } = await loadStore(o.configDir);
+      const { exportProfiles } = await import('../profiles/transfer.js');
       const text = `${JSON.stringify(exportProfiles(loaded.profiles), null, 2)}\n`;
       if (o.output) await writeFile(o.output, text, { mode: 0o600 });
       else process.stdout.write(text);
@@ -264,6 +268,7 @@ export function buildProgram(): Command {
 /** Merges exported JSON into the saved profiles under the store's lock (the desktop app may be saving too). */
 async function mergeIntoStore(configDir: string, text: string, source: string): Promise<ImportReport> {
   const store = new ProfileStore(configDir);
+  const { importProfiles } = await import('../profiles/transfer.js');
   const { result, problem } = await store.update((profiles) => {
     const merged = importProfiles(profiles, text);
     if ('error' in merged) throw new UsageError(`${source}: ${merged.error}`);

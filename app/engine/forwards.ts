@@ -9,6 +9,7 @@ import { hostPort } from '../shared/address.js';
 import { findPortOwner } from './portOwner.js';
 import type { Dialer } from './session.js';
 import { serveSocks } from './socks.js';
+import { readIntoSharedBuffer } from './sharedRead.js';
 
 export interface ForwardStats {
   /** Connections open now. */
@@ -101,7 +102,7 @@ class ConnectionSet {
 /** Joins two streams both ways with back-pressure, keeping half-close; either side failing ends both. */
 export function splice(sock: Socket, stream: Duplex): void {
   sock.setNoDelay(true);
-  sock.pipe(stream);
+  if (!readIntoSharedBuffer(sock, stream)) sock.pipe(stream);
   stream.pipe(sock);
   const destroyBoth = () => {
     sock.destroy();

@@ -12,6 +12,7 @@ import { makeAuthHandler, planAttempts } from './auth.js';
 import { checkHostKey, defaultKnownHostsFiles, knownKeyTypes, type HostKeyInfo } from './hostKeys.js';
 import type { Prompter, SecretResolver } from './prompts.js';
 import { PREFERRED_CIPHERS, hostKeyAlgorithms } from './algorithms.js';
+import { poolPackets, returnPacketsAfterWrite } from './packetPool.js';
 
 export interface SessionOptions {
   server: Endpoint;
@@ -307,6 +308,7 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
       client.removeAllListeners('close');
       // From here on the owner listens for 'close'; errors are followed by close, so only absorb them.
       client.on('error', () => {});
+      poolPackets(client);
       resolve(client);
     });
 
@@ -340,6 +342,8 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
         );
       },
     };
+    // Before ssh2 writes anything: pooled packets come back once this socket has written them.
+    returnPacketsAfterWrite(o.sock);
     armTimer();
     client.connect(config);
   });

@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TunnelError } from '../shared/errors.js';
+import { readIntoSharedBuffer } from './sharedRead.js';
 
 export interface SocksRequest {
   version: 4 | 5;
@@ -336,7 +337,7 @@ export function serveSocks(socket: Socket, connect: SocksConnect, options: Socks
     stream.pipe(socket);
     // A client that half-closed while we were connecting has nothing more to send.
     if (socket.readableEnded) stream.end();
-    else socket.pipe(stream);
+    else if (!readIntoSharedBuffer(socket, stream, { stopReading: true })) socket.pipe(stream);
   };
 
   const onHandshakeEnd = (): void => {
