@@ -8,9 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tunnel } from '../app/engine/tunnel.js';
 import { freePort } from './support/net.js';
 import { profileFor } from './support/profiles.js';
-import { createHash, randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
-import { sendAndHash, tcpServer, type TcpTarget } from './support/servers.js';
+import { hashServer, sendAndHash, type TcpTarget } from './support/servers.js';
 import { Sshd } from './support/sshd.js';
 
 const CONNECTIONS = 1_000;
@@ -45,13 +43,9 @@ let liveAtTarget = 0;
 
 beforeAll(async () => {
   sshd = await Sshd.start({ config: [`MaxStartups ${PROFILES * 2}`] });
-  // Replies with the SHA-256 of what it got once the client half-closes, and counts who is connected.
-  target = await tcpServer((sock) => {
+  target = await hashServer('127.0.0.1', () => {
     liveAtTarget++;
-    sock.once('close', () => liveAtTarget--);
-    const hash = createHash('sha256');
-    sock.on('data', (d) => hash.update(d));
-    sock.on('end', () => sock.end(hash.digest('hex')));
+    return () => liveAtTarget--;
   });
 });
 
@@ -68,24 +62,6 @@ function memory(): { heap: number; rss: number } {
   gc();
   const m = process.memoryUsage();
   return { heap: m.heapUsed, rss: m.rss };
-}
-
-/** Sends `size` random bytes, waits for `gate`, half-closes, and resolves with [sent hash, reply]. */
-function heldSend(port: number, size: number, gate: Promise<void>): Promise<{ sent: string; reply: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = randomBytes(size);
-    const sock = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    let reply = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => (reply += d));
-    sock.on('error', reject);
-    sock.on('end', () => {
-      sock.end();
-      resolve({ sent: createHash('sha256').update(payload).digest('hex'), reply });
-    });
-    sock.write(payload);
-    void gate.then(() => sock.end());
-  });
 }
 
 function sizeOf(i: number): number {
@@ -136,7 +112,7 @@ async function thousandAtOnce(base: { fds: number; heap: number; rss: number }):
     // them: 1,000 channels really open at once, not 1,000 short ones in a row.
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const results = Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => heldSend(bindPort, sizeOf(i), gate)));
+    const results = Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => sendAndHash(bindPort, sizeOf(i), '127.0.0.1', gate)));
     await expect.poll(() => liveAtTarget, { timeout: LOAD_TIMEOUT_MS / 2, interval: 50 }).toBe(CONNECTIONS);
     expect(tunnel.stats()[0]!.active).toBe(CONNECTIONS);
     release();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tunnel } from '../app/engine/tunnel.js';
 import { freePort } from './support/net.js';
 import { profileFor } from './support/profiles.js';
-import { sendAndHash, tcpServer, type TcpTarget } from './support/servers.js';
+import { hashServer, sendAndHash, type TcpTarget } from './support/servers.js';
 import { Sshd } from './support/sshd.js';
 
 const CONNECTIONS = 500;
@@ -25,12 +25,9 @@ let peak = 0;
 beforeAll(async () => {
   sshd = await Sshd.start();
   // A hash server that also knows how many of its connections are open at once.
-  target = await tcpServer((sock) => {
+  target = await hashServer('127.0.0.1', () => {
     peak = Math.max(peak, ++live);
-    sock.once('close', () => live--);
-    const hash = createHash('sha256');
-    sock.on('data', (d) => hash.update(d));
-    sock.on('end', () => sock.end(hash.digest('hex')));
+    return () => live--;
   });
 });
 

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Tunnel, type TunnelState } from '../app/engine/tunnel.js';
+import { Tunnel } from '../app/engine/tunnel.js';
 import type { Profile } from '../app/profiles/schema.js';
 import { runCli, type CliEvent, type CliRun } from './support/cli.js';
 import { freePort } from './support/net.js';
@@ -14,6 +14,7 @@ import { descendants } from './support/proc.js';
 import { profileFor } from './support/profiles.js';
 import { hashServer, sendAndHash, tcpServer, type TcpTarget } from './support/servers.js';
 import { Sshd, makeKey } from './support/sshd.js';
+import { States } from './support/states.js';
 
 let target: TcpTarget;
 /** Servers and tunnels a test made; afterEach ends them even when the test failed half-way. */
@@ -41,51 +42,6 @@ async function sshdServer(): Promise<Sshd> {
   const sshd = await Sshd.start();
   owned.push(sshd);
   return sshd;
-}
-
-/** Every state a tunnel reports, with a cursor for waiting on them in order. */
-class States {
-  readonly seen: TunnelState[] = [];
-  private cursor = 0;
-  private readonly waiting = new Set<() => void>();
-
-  constructor(readonly tunnel: Tunnel) {
-    tunnel.on('state', (s) => {
-      this.seen.push(s);
-      for (const w of [...this.waiting]) w();
-    });
-  }
-
-  get names(): string[] {
-    return this.seen.map((s) => s.state);
-  }
-
-  /** The first state after the one last returned that has this name and matches; rejects after timeoutMs. */
-  next<K extends TunnelState['state']>(state: K, timeoutMs: number, where: (s: Extract<TunnelState, { state: K }>) => boolean = () => true): Promise<Extract<TunnelState, { state: K }>> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        for (let i = this.cursor; i < this.seen.length; i++) {
-          const s = this.seen[i]!;
-          if (s.state === state && where(s as Extract<TunnelState, { state: K }>)) {
-            this.cursor = i + 1;
-            finish();
-            resolve(s as Extract<TunnelState, { state: K }>);
-            return;
-          }
-        }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`no "${state}" state within ${timeoutMs} ms; states so far: ${JSON.stringify(this.seen)}`));
-      }, timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.waiting.delete(check);
-      };
-      this.waiting.add(check);
-      check();
-    });
-  }
 }
 
 function supervised(profile: Profile, random?: () => number): { tunnel: Tunnel; states: States } {

@@ -33,9 +33,14 @@ export async function tcpServer(onConnection: (sock: Socket) => void, host = '12
   return target;
 }
 
-/** Replies with the SHA-256 (hex) of everything it received, once the client half-closes. */
-export function hashServer(host = '127.0.0.1'): Promise<TcpTarget> {
+/**
+ * Replies with the SHA-256 (hex) of everything it received, once the client half-closes.
+ * `onOpen` hears of each connection and returns what to call when it closes (for counting them).
+ */
+export function hashServer(host = '127.0.0.1', onOpen?: () => () => void): Promise<TcpTarget> {
   return tcpServer((sock) => {
+    const onClose = onOpen?.();
+    if (onClose) sock.once('close', onClose);
     const hash = createHash('sha256');
     sock.on('data', (d) => hash.update(d));
     sock.on('end', () => sock.end(hash.digest('hex')));
@@ -46,8 +51,11 @@ export function echoServer(host = '127.0.0.1'): Promise<TcpTarget> {
   return tcpServer((sock) => sock.pipe(sock), host);
 }
 
-/** Sends `size` random bytes to host:port, half-closes, and resolves with [sent hash, reply]. */
-export function sendAndHash(port: number, size: number, host = '127.0.0.1'): Promise<{ sent: string; reply: string }> {
+/**
+ * Sends `size` random bytes to host:port, half-closes, and resolves with [sent hash, reply].
+ * With `holdUntil`, the half-close waits for it, so many connections can be held open at once.
+ */
+export function sendAndHash(port: number, size: number, host = '127.0.0.1', holdUntil?: Promise<void>): Promise<{ sent: string; reply: string }> {
   return new Promise((resolve, reject) => {
     const payload = randomBytes(size);
     const sent = createHash('sha256').update(payload).digest('hex');
@@ -60,7 +68,9 @@ export function sendAndHash(port: number, size: number, host = '127.0.0.1'): Pro
       sock.end();
       resolve({ sent, reply });
     });
-    sock.end(payload);
+    if (!holdUntil) return void sock.end(payload);
+    sock.write(payload);
+    void holdUntil.then(() => sock.end());
   });
 }
 
