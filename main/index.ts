@@ -137,9 +137,9 @@ async function start(): Promise<void> {
       buttons: ['Use for this connection only', 'Store without a keyring'],
       defaultId: 0,
       cancelId: 0,
-      message: 'No keyring is available to protect saved passwords.',
+      message: 'No keyring is available to protect saved passwords and logins.',
       detail:
-        'This system offers no secret service (such as GNOME Keyring or KWallet), so a saved password would be protected only by a key built into the app: anyone who can read your files could recover it. Store it anyway, or type it again at each connection?',
+        'This system offers no secret service (such as GNOME Keyring or KWallet), so a saved password or login would be protected only by a key built into the app: anyone who can read your files could recover it. Store it anyway, or type the password again at each connection?',
     };
     const box = win && !win.isDestroyed() ? dialog.showMessageBox(win, options) : dialog.showMessageBox(options);
     return box.then((r) => r.response === 1);

@@ -2,21 +2,26 @@
 // MariaDB that only the app container can reach, through the supervisor; and every way a
 // foundation says no (SSH disabled, app stopped, bad instance, wrong host key, spent code, hidden
 // env, typo'd names) fails with the reason shown. Observed through state events, never sleeps.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cloudFoundryConnector } from '../app/cloudfoundry/connector.js';
+import { cloudFoundryConnector, loginSecretRef } from '../app/cloudfoundry/connector.js';
 import type { Prompter } from '../app/engine/prompts.js';
 import { Tunnel, type LogEntry, type TunnelState } from '../app/engine/tunnel.js';
 import type { CloudFoundryProfile } from '../app/profiles/schema.js';
 import { formatErrors, parseProfile } from '../app/profiles/validate.js';
+import { EngineHost } from '../app/host/engineHost.js';
+import { SecretStore } from '../app/host/secretStore.js';
 import { EngineService } from '../app/service/engineService.js';
-import { events } from '../app/shared/contract.js';
+import { events, type EventName, type EventPayload, type TunnelClient } from '../app/shared/contract.js';
+import { FakeSafeStorage } from './host/fakeSafeStorage.js';
+import { forkSpawner } from './host/forkSpawner.js';
 import { FakeFoundation } from './support/cf/foundation.js';
 import { APP, ORG, SERVICE, SPACE, startCfWorld, type CfWorld } from './support/cf/world.js';
 import { freePort } from './support/net.js';
+import { waitForExit } from './support/proc.js';
 
 let world: CfWorld;
 const owned: Array<{ dispose(): Promise<void> }> = [];
@@ -250,6 +255,122 @@ describe('through the engine service the desktop app uses', () => {
     const state = events.state.parse({ profileId: p.id, state: await opened }).state;
     expect(state).toMatchObject({ state: 'open', forwards: [{ service: { name: SERVICE, database: world.db.database } }] });
     expect(await world.db.query('SELECT greeting FROM items WHERE id = 1', { host: '127.0.0.1', port: p.local.bindPort })).toBe(world.db.greeting);
+  });
+});
+
+describe('a password login kept as a secret, as the desktop app keeps it', () => {
+  const ENTRY = new URL('../dist/app/service/engineProcess.js', import.meta.url).pathname;
+
+  function next<E extends EventName>(client: TunnelClient, event: E, pred: (p: EventPayload<E>) => boolean): Promise<EventPayload<E>> {
+    return new Promise((resolve) => {
+      const off = client.on(event, (p) => {
+        if (pred(p)) {
+          off();
+          resolve(p);
+        }
+      });
+    });
+  }
+
+  /** The desktop app's arrangement: a real engine process, main's secret store behind the host. */
+  function desktop(configDir: string, secrets: SecretStore) {
+    const spawn = forkSpawner({ TUNNELVISION_CONFIG_DIR: configDir });
+    const host = new EngineHost({ entry: ENTRY, spawn, secrets });
+    const asked: string[] = [];
+    host.client.on('prompt', (q) => {
+      if (q.kind !== 'password') return;
+      asked.push(q.user);
+      void host.client.answerPrompt(q.id, world.foundation.password);
+    });
+    owned.push({
+      dispose: async () => {
+        await host.shutdown();
+        for (const child of spawn.children) {
+          const exited = waitForExit(child);
+          child.kill('SIGKILL');
+          await exited;
+        }
+      },
+    });
+    return { client: host.client, asked };
+  }
+
+  const sealedRefs = (file: string) => Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { secrets: Record<string, string> }).secrets);
+
+  it('keeps only the refresh token, reuses it after an app restart without asking, and forgets it with the profile', async () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'tv-cf-login-'));
+    owned.push({ dispose: async () => rmSync(configDir, { recursive: true, force: true }) });
+    const file = join(configDir, 'secrets.json');
+    const secrets = new SecretStore({ file, safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
+    const p = await profile({ skipSslValidation: true, login: { method: 'password', username: world.foundation.user } });
+    const ref = loginSecretRef(p)!;
+
+    const first = desktop(configDir, secrets);
+    expect(await first.client.saveProfile(p)).toMatchObject({ ok: true });
+    const grants = world.foundation.grants.length;
+    const kept = next(first.client, 'log', (l) => l.profileId === p.id && l.entry.message.includes('kept for next time'));
+    const open = next(first.client, 'state', (s) => s.profileId === p.id && (s.state.state === 'open' || s.state.state === 'failed'));
+    await first.client.start(p.id);
+    expect((await open).state.state).toBe('open');
+    expect((await kept).entry).toMatchObject({ level: 'info', message: `Logged in to ${p.api}; the login is kept for next time (the password is not).` });
+    expect(first.asked).toEqual([world.foundation.user]);
+    expect(world.foundation.grants.slice(grants)).toEqual(['password', 'authorization_code']);
+    expect(sealedRefs(file)).toEqual([ref]);
+    const token = await secrets.get(ref);
+    expect(token).toMatch(/\S{16,}/);
+    expect(token).not.toBe(world.foundation.password);
+    const raw = readFileSync(file, 'utf8');
+    expect(raw).not.toContain(token!);
+    expect(raw).not.toContain(world.foundation.password);
+    await owned.pop()!.dispose();
+
+    // The app starts again: a new engine reads the kept login and asks nobody.
+    const second = desktop(configDir, secrets);
+    const grantsBefore = world.foundation.grants.length;
+    const reopened = next(second.client, 'state', (s) => s.profileId === p.id && (s.state.state === 'open' || s.state.state === 'failed'));
+    await second.client.start(p.id);
+    expect((await reopened).state.state).toBe('open');
+    expect(second.asked).toEqual([]);
+    expect(world.foundation.grants.slice(grantsBefore)).toEqual(['refresh_token', 'authorization_code']);
+    expect(await world.db.query('SELECT greeting FROM items WHERE id = 1', { host: '127.0.0.1', port: p.local.bindPort })).toBe(world.db.greeting);
+
+    await second.client.deleteProfile(p.id);
+    await expect.poll(() => sealedRefs(file)).toEqual([]);
+  });
+
+  it('forgets a kept login when the profile changes to another user, and never reads it for that user', async () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'tv-cf-login-'));
+    const file = join(configDir, 'secrets.json');
+    const secrets = new SecretStore({ file, safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
+    const service = new EngineService({ configDir, secrets: (ref) => secrets.get(ref), keeper: secrets });
+    owned.push({ dispose: async () => (await service.dispose(), rmSync(configDir, { recursive: true, force: true })) });
+    const p = await profile({ login: { method: 'password', username: world.foundation.user } });
+    const other = await profile({ login: { method: 'password', username: 'someone-else@example.com' } });
+    expect(loginSecretRef(other)).not.toBe(loginSecretRef(p));
+    expect(await service.saveProfile(p)).toMatchObject({ ok: true });
+    await secrets.set(loginSecretRef(p)!, 'a-kept-refresh-token');
+    await service.saveProfile({ ...p, name: 'Renamed' });
+    // Queued behind any forgetting the rename might have started: the login must still be there.
+    await secrets.set('unrelated', 'x');
+    expect(await secrets.get(loginSecretRef(p)!)).toBe('a-kept-refresh-token');
+    expect(await service.saveProfile(other)).toMatchObject({ ok: true });
+    await expect.poll(() => sealedRefs(file)).toEqual(['unrelated']);
+  });
+
+  it('says in the log when no keyring can keep the login, and the tunnel still opens', async () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'tv-cf-login-'));
+    const safeStorage = new FakeSafeStorage('basic_text');
+    const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage, confirmPlainStorage: async () => false });
+    const service = new EngineService({ configDir, secrets: (ref) => secrets.get(ref), keeper: secrets, ca: world.tls.ca });
+    owned.push({ dispose: async () => (await service.dispose(), rmSync(configDir, { recursive: true, force: true })) });
+    service.on('prompt', (q) => void service.answerPrompt(q.id, world.foundation.password));
+    const p = await profile({ login: { method: 'password', username: world.foundation.user } });
+    await service.saveProfile(p);
+    const warned = new Promise<string>((resolve) => service.on('log', ({ entry }) => entry.level === 'warn' && resolve(entry.message)));
+    const open = new Promise<TunnelState>((resolve) => service.on('state', ({ state }) => (state.state === 'open' || state.state === 'failed') && resolve(state)));
+    await service.start(p.id);
+    expect((await open).state).toBe('open');
+    expect(await warned).toBe(`The login to ${p.api} is kept only until Tunnelvision quits: no keyring is available, and storing secrets without one was declined.`);
   });
 });
 

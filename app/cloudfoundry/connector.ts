@@ -1,8 +1,9 @@
 // A Cloud Foundry profile's sessions. Every connect looks the app up again (a restage gives the
 // web process a new guid; an instance may have moved), fetches a fresh one-time code (each is
 // single-use and short-lived), and reads the service's address anew; tokens live across connects.
+import { createHash } from 'node:crypto';
 import type { CloudFoundryProfile } from '../profiles/schema.js';
-import type { Prompter, SecretResolver } from '../engine/prompts.js';
+import type { Prompter, SecretKeeper, SecretResolver } from '../engine/prompts.js';
 import type { Connection, Connector, ForwardTarget } from '../engine/tunnel.js';
 import { TunnelError } from '../shared/errors.js';
 import { findCfCliLogin } from './cfCliConfig.js';
@@ -17,6 +18,10 @@ import type { ServiceCredentials } from './vcap.js';
 export interface CloudFoundryDeps {
   prompter: Prompter;
   secrets?: SecretResolver | undefined;
+  /** Where a password login's refresh token is kept for the next run (desktop: safeStorage). */
+  keeper?: SecretKeeper | undefined;
+  /** Lines for the tunnel's log (whether a login was kept, and if not why). */
+  log?: ((level: 'info' | 'warn', message: string) => void) | undefined;
   /** Extra trusted CA (PEM); the system's store otherwise. */
   ca?: string | Buffer | undefined;
   /** Put the service's password into its connection details (the CLI's --show-password only). */
@@ -37,6 +42,18 @@ export interface CloudFoundryTunnelConnector extends Connector {
    * credentials carry no password. The caller decides whether the tunnel is open; nothing here logs it.
    */
   revealServicePassword(): RevealedService | undefined;
+}
+
+/**
+ * Where a password login's refresh token is kept: the profile's own reference, or one derived from
+ * the profile, the API and the user, so a login for another user or foundation is never picked up.
+ */
+export function loginSecretRef(profile: CloudFoundryProfile): string | undefined {
+  const login = profile.login;
+  if (login.method !== 'password') return undefined;
+  if (login.refreshTokenRef) return login.refreshTokenRef;
+  const who = createHash('sha256').update(`${profile.api}\n${login.username}`).digest('hex').slice(0, 16);
+  return `cloudfoundry-login:${profile.id}:${who}`;
 }
 
 export function cloudFoundryConnector(profile: CloudFoundryProfile, deps: CloudFoundryDeps): CloudFoundryTunnelConnector {
@@ -139,10 +156,25 @@ class CloudFoundryConnector implements CloudFoundryTunnelConnector {
       if (!cli.ok) throw new TunnelError('AUTH_FAILED', `Cannot reuse the cf CLI's login: ${cli.reason}.`, { hop: endpoints.loginHop });
       this.tokens = new UaaTokens(endpoints, cli.login.refreshToken, cli.login.accessToken, http);
     } else {
-      const saved = how.refreshTokenRef && !this.forgetSavedLogin ? await this.deps.secrets?.(how.refreshTokenRef) : undefined;
+      const ref = loginSecretRef(this.profile)!;
+      const saved = this.forgetSavedLogin ? undefined : await this.deps.secrets?.(ref);
       this.tokens = saved ? new UaaTokens(endpoints, saved, undefined, http) : await this.passwordLogin(endpoints, how.username, http);
+      if (!saved) void this.keepLogin(ref, this.tokens.refreshToken, true);
+      this.tokens.onNewRefreshToken = (token) => void this.keepLogin(ref, token, false);
     }
     return this.tokens;
+  }
+
+  /** Only the refresh token is kept; where it cannot be (no keyring, no consent) the login lasts until the engine stops. */
+  private async keepLogin(ref: string, token: string, fresh: boolean): Promise<void> {
+    const keeper = this.deps.keeper;
+    if (!keeper) return;
+    const result = await keeper.set(ref, token).catch((err: unknown) => ({ stored: false as const, reason: err instanceof Error ? err.message : String(err) }));
+    if (result.stored) {
+      if (fresh) this.deps.log?.('info', `Logged in to ${this.profile.api}; the login is kept for next time (the password is not).`);
+    } else {
+      this.deps.log?.('warn', `The login to ${this.profile.api} is kept only until Tunnelvision quits: ${result.reason}.`);
+    }
   }
 
   private async passwordLogin(endpoints: UaaEndpoints, username: string, http: () => HttpOptions): Promise<UaaTokens> {

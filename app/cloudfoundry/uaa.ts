@@ -66,6 +66,8 @@ export class LoginExpired extends TunnelError {}
 /** A user's tokens: the refresh token is the only lasting secret; access tokens come and go. */
 export class UaaTokens {
   private access: string | undefined;
+  /** Told each time UAA hands out a new refresh token, so a kept copy can follow it. */
+  onNewRefreshToken: ((token: string) => void) | undefined;
 
   constructor(
     private readonly endpoints: UaaEndpoints,
@@ -117,7 +119,10 @@ export class UaaTokens {
       throw new TunnelError('PROTOCOL', `${hop} answered the token refresh with HTTP ${res.status} (${description}).`, { hop });
     }
     this.access = access;
-    if (refresh) this.refresh = refresh;
+    if (refresh && refresh !== this.refresh) {
+      this.refresh = refresh;
+      this.onNewRefreshToken?.(refresh);
+    }
   }
 
   /** A fresh one-time code for the ssh-proxy (single use, short-lived: one per connection). */

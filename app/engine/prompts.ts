@@ -18,3 +18,12 @@ export interface Prompter {
 
 /** Looks up a secret by the reference a profile holds (desktop: safeStorage). */
 export type SecretResolver = (ref: string) => Promise<string | undefined>;
+
+/**
+ * Keeps a secret the engine obtained by itself (a Cloud Foundry refresh token) under a reference
+ * (desktop: safeStorage, through main). `stored: false` says why it lives in memory only.
+ */
+export interface SecretKeeper {
+  set(ref: string, value: string): Promise<{ stored: true } | { stored: false; reason: string }>;
+  delete(ref: string): Promise<void>;
+}

@@ -19,9 +19,12 @@ export interface ChildLike {
 
 export type Spawner = (entry: string) => ChildLike;
 
-/** Where the engine's `secret?` questions are answered (the SecretStore in the app). */
+/** Where the engine's secret look-ups and writes are answered (the SecretStore in the app). */
 export interface SecretSource {
   get(ref: string): Promise<string | undefined>;
+  /** Absent: nothing the engine obtains is kept beyond its own life. */
+  set?(ref: string, value: string): Promise<{ stored: true } | { stored: false; reason: string }>;
+  delete?(ref: string): Promise<void>;
 }
 
 export interface EngineHostOptions {
@@ -197,10 +200,18 @@ export class EngineHost extends Emitter<HostEvents> {
 
   private answerSecret(port: MessagePortLike, message: unknown): void {
     const m = message as ControlMessage | null;
-    if (m?.t !== 'secret?' || typeof m.id !== 'string' || typeof m.ref !== 'string') return;
-    const reply = (value: string | null) => port.postMessage({ t: 'secret!', id: m.id, value } satisfies ControlMessage);
-    // A store that cannot decrypt answers "no secret", so the engine asks the person instead.
-    this.opts.secrets.get(m.ref).then((v) => reply(v ?? null), () => reply(null));
+    const secrets = this.opts.secrets;
+    if (m?.t === 'secret?' && typeof m.id === 'string' && typeof m.ref === 'string') {
+      const reply = (value: string | null) => port.postMessage({ t: 'secret!', id: m.id, value } satisfies ControlMessage);
+      // A store that cannot decrypt answers "no secret", so the engine asks the person instead.
+      secrets.get(m.ref).then((v) => reply(v ?? null), () => reply(null));
+    } else if (m?.t === 'keep-secret' && typeof m.id === 'string' && typeof m.ref === 'string' && typeof m.value === 'string') {
+      const reply = (r: { stored: true } | { stored: false; reason: string }) => port.postMessage({ t: 'kept-secret', id: m.id, ...r } satisfies ControlMessage);
+      if (!secrets.set) return reply({ stored: false, reason: 'this app keeps no secrets' });
+      secrets.set(m.ref, m.value).then(reply, (err: unknown) => reply({ stored: false, reason: `the secret store failed (${err instanceof Error ? err.message : String(err)})` }));
+    } else if (m?.t === 'forget-secret' && typeof m.ref === 'string') {
+      secrets.delete?.(m.ref).catch(() => undefined);
+    }
   }
 
   private dispatch<E extends EventName>(name: E, payload: EventPayload<E>): void {

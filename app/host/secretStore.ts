@@ -54,13 +54,13 @@ export class SecretStore {
   set(ref: string, value: string): Promise<SetResult> {
     return this.serial(async () => {
       const safe = this.opts.safeStorage;
-      if (!safe.isEncryptionAvailable()) return { stored: false, reason: 'No encryption is available on this system, so the secret is used for this connection only.' };
+      if (!safe.isEncryptionAvailable()) return { stored: false, reason: 'no encryption is available on this system' };
       const file = await this.read();
       if (this.isPlainText()) {
         if (!file.plainTextConsent) {
           if (this.refusedPlainText || !(await this.opts.confirmPlainStorage())) {
             this.refusedPlainText = true;
-            return { stored: false, reason: 'No keyring is available and storing secrets without one was declined, so the secret is used for this connection only.' };
+            return { stored: false, reason: 'no keyring is available, and storing secrets without one was declined' };
           }
           file.plainTextConsent = true;
         }

@@ -1,7 +1,7 @@
 // Entry point of the engine process. Electron's main starts it with utilityProcess.fork (then
 // `process.parentPort` exists); tests and the UI bridge start it with child_process.fork (then
 // `process.send`). Either way the contract is served on that one channel, plus two messages of the
-// process's own: secret look-ups (main holds safeStorage) and a graceful shutdown.
+// process's own: secret look-ups and writes (main holds safeStorage) and a graceful shutdown.
 import { randomUUID } from 'node:crypto';
 import type { MessagePortLike } from '../shared/rpc.js';
 import { serveService } from '../shared/rpc.js';
@@ -18,6 +18,10 @@ interface ParentPort {
 export type ControlMessage =
   | { t: 'secret?'; id: string; ref: string }
   | { t: 'secret!'; id: string; value: string | null }
+  /** A secret the engine obtained itself (a Cloud Foundry login), to keep under `ref`. */
+  | { t: 'keep-secret'; id: string; ref: string; value: string }
+  | { t: 'kept-secret'; id: string; stored: boolean; reason?: string }
+  | { t: 'forget-secret'; ref: string }
   | { t: 'shutdown' }
   | { t: 'shutdown-done' }
   | { t: 'ready' };
@@ -46,6 +50,7 @@ function parentChannel(): MessagePortLike {
 
 const channel = parentChannel();
 const waitingSecrets = new Map<string, (value: string | undefined) => void>();
+const waitingKeeps = new Map<string, (result: { stored: true } | { stored: false; reason: string }) => void>();
 
 const service = new EngineService({
   configDir: process.env.TUNNELVISION_CONFIG_DIR ?? defaultConfigDir(),
@@ -55,6 +60,15 @@ const service = new EngineService({
       waitingSecrets.set(id, resolve);
       channel.postMessage({ t: 'secret?', id, ref } satisfies ControlMessage);
     }),
+  keeper: {
+    set: (ref, value) =>
+      new Promise((resolve) => {
+        const id = randomUUID();
+        waitingKeeps.set(id, resolve);
+        channel.postMessage({ t: 'keep-secret', id, ref, value } satisfies ControlMessage);
+      }),
+    delete: async (ref) => channel.postMessage({ t: 'forget-secret', ref } satisfies ControlMessage),
+  },
 });
 
 const stopServing = serveService(channel, service);
@@ -64,6 +78,9 @@ channel.onMessage((msg) => {
   if (m?.t === 'secret!' && typeof m.id === 'string') {
     waitingSecrets.get(m.id)?.(typeof m.value === 'string' ? m.value : undefined);
     waitingSecrets.delete(m.id);
+  } else if (m?.t === 'kept-secret' && typeof m.id === 'string') {
+    waitingKeeps.get(m.id)?.(m.stored === true ? { stored: true } : { stored: false, reason: typeof m.reason === 'string' ? m.reason : 'the app did not keep it' });
+    waitingKeeps.delete(m.id);
   } else if (m?.t === 'shutdown') {
     void shutdown();
   }

@@ -7,13 +7,13 @@ import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { cloudFoundryConnector, type CloudFoundryTunnelConnector } from '../cloudfoundry/connector.js';
+import { cloudFoundryConnector, loginSecretRef, type CloudFoundryTunnelConnector } from '../cloudfoundry/connector.js';
 import type { EventPayload, MethodResult, PromptAnswer, PromptRequest, TunnelService } from '../shared/contract.js';
 import type { EventName } from '../shared/contract.js';
 import { Emitter } from '../shared/emitter.js';
 import { TunnelError } from '../shared/errors.js';
 import { startDemo, type Demo } from '../demo/demoServer.js';
-import type { Prompter, SecretResolver } from '../engine/prompts.js';
+import type { Prompter, SecretKeeper, SecretResolver } from '../engine/prompts.js';
 import { Tunnel } from '../engine/tunnel.js';
 import type { Profile } from '../profiles/schema.js';
 import { ProfileStore } from '../profiles/store.js';
@@ -28,11 +28,17 @@ export interface EngineServiceOptions {
   configDir: string;
   /** Looks up secrets by reference (desktop: safeStorage, through main). */
   secrets?: SecretResolver;
+  /** Keeps (and forgets) secrets the engine obtains itself: Cloud Foundry logins. */
+  keeper?: SecretKeeper;
   /**
    * A CA (PEM) trusted for Cloud Foundry's API and UAA besides the system's store, for an engine
    * running inside a process that started without it (NODE_EXTRA_CA_CERTS is read at start only).
    */
   ca?: string;
+}
+
+function loginRefs(profiles: readonly Profile[]): Set<string> {
+  return new Set(profiles.flatMap((p) => (p.kind === 'cloudfoundry' ? (loginSecretRef(p) ?? []) : [])));
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '*', '']);
@@ -144,7 +150,8 @@ export class EngineService extends Emitter<Events> implements TunnelService {
     const secrets = this.secretsFor(profile);
     let connector: CloudFoundryTunnelConnector | undefined;
     if (profile.kind === 'cloudfoundry') {
-      connector = cloudFoundryConnector(profile, { prompter, secrets, ...(this.opts.ca ? { ca: `${rootCertificates.join('\n')}\n${this.opts.ca}` } : {}) });
+      const log = (level: 'info' | 'warn', message: string) => this.emit('log', { profileId: id, entry: { time: Date.now(), level, message } });
+      connector = cloudFoundryConnector(profile, { prompter, secrets, keeper: this.opts.keeper, log, ...(this.opts.ca ? { ca: `${rootCertificates.join('\n')}\n${this.opts.ca}` } : {}) });
       this.cfConnectors.set(id, connector);
     } else {
       this.cfConnectors.delete(id);
@@ -236,9 +243,24 @@ export class EngineService extends Emitter<Events> implements TunnelService {
 
   /** One read-modify-write of the profile file under its cross-process lock; then says what changed. */
   private async edit<T>(change: (all: Profile[]) => T, ids: string[] | (() => string[])): Promise<T> {
-    const { result } = await this.store.update(change);
+    let before = new Set<string>();
+    let after = new Set<string>();
+    const { result } = await this.store.update((all) => {
+      before = loginRefs(all);
+      const result = change(all);
+      after = loginRefs(all);
+      return result;
+    });
     this.emit('profiles', { ids: typeof ids === 'function' ? ids() : ids });
+    this.forgetLogins(before, after);
     return result;
+  }
+
+  /** A kept login whose profile was deleted, or now names another user or foundation, is deleted with it. */
+  private forgetLogins(before: Set<string>, after: Set<string>): void {
+    const keeper = this.opts.keeper;
+    if (!keeper) return;
+    for (const ref of before) if (!after.has(ref)) void keeper.delete(ref).catch(() => undefined);
   }
 
   private emitStats(): void {
