@@ -15,11 +15,12 @@ import { formatErrors, parseProfile } from '../app/profiles/validate.js';
 import { EngineHost } from '../app/host/engineHost.js';
 import { SecretStore } from '../app/host/secretStore.js';
 import { EngineService } from '../app/service/engineService.js';
-import { events, type EventName, type EventPayload, type TunnelClient } from '../app/shared/contract.js';
+import { events } from '../app/shared/contract.js';
 import { FakeSafeStorage } from './host/fakeSafeStorage.js';
 import { forkSpawner } from './host/forkSpawner.js';
 import { FakeFoundation } from './support/cf/foundation.js';
 import { APP, ORG, SERVICE, SPACE, startCfWorld, type CfWorld } from './support/cf/world.js';
+import { nextEvent as next } from './support/events.js';
 import { freePort } from './support/net.js';
 import { waitForExit } from './support/proc.js';
 
@@ -260,17 +261,6 @@ describe('through the engine service the desktop app uses', () => {
 
 describe('a password login kept as a secret, as the desktop app keeps it', () => {
   const ENTRY = new URL('../dist/app/service/engineProcess.js', import.meta.url).pathname;
-
-  function next<E extends EventName>(client: TunnelClient, event: E, pred: (p: EventPayload<E>) => boolean): Promise<EventPayload<E>> {
-    return new Promise((resolve) => {
-      const off = client.on(event, (p) => {
-        if (pred(p)) {
-          off();
-          resolve(p);
-        }
-      });
-    });
-  }
 
   /** The desktop app's arrangement: a real engine process, main's secret store behind the host. */
   function desktop(configDir: string, secrets: SecretStore) {

@@ -7,9 +7,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventName, EventPayload, TunnelClient } from '../app/shared/contract.js';
+import type { TunnelClient } from '../app/shared/contract.js';
 import { createClient, type MessagePortLike } from '../app/shared/rpc.js';
 import type { ControlMessage } from '../app/service/engineProcess.js';
+import { nextEvent } from './support/events.js';
 import { freePort } from './support/net.js';
 import { waitForExit } from './support/proc.js';
 import { hashServer, sendAndHash, type TcpTarget } from './support/servers.js';
@@ -34,17 +35,6 @@ function channelTo(child: ChildProcess): MessagePortLike {
       return () => child.off('message', listener);
     },
   };
-}
-
-function next<E extends EventName>(event: E, pred: (p: EventPayload<E>) => boolean): Promise<EventPayload<E>> {
-  return new Promise((resolve) => {
-    const off = client.on(event, (p) => {
-      if (pred(p)) {
-        off();
-        resolve(p);
-      }
-    });
-  });
 }
 
 beforeAll(async () => {
@@ -108,16 +98,16 @@ describe('engine process over a real process boundary', () => {
     const port = await freePort();
     const saved = await client.saveProfile(sshdProfile('db', port));
     expect(saved.ok).toBe(true);
-    const open = next('state', (p) => p.profileId === 'db' && p.state.state === 'open');
+    const open = nextEvent(client, 'state', (p) => p.profileId === 'db' && p.state.state === 'open');
     await client.start('db');
     expect((await open).state).toMatchObject({ state: 'open', forwards: [{ bindPort: port }] });
     const r = await sendAndHash(port, 300_000);
     expect(r.reply).toBe(r.sent);
-    const stats = await next('stats', (p) => p.profileId === 'db' && (p.forwards[0]?.total ?? 0) >= 1);
+    const stats = await nextEvent(client, 'stats', (p) => p.profileId === 'db' && (p.forwards[0]?.total ?? 0) >= 1);
     expect(stats.forwards[0]).toMatchObject({ total: 1, bytesToTarget: 300_000 });
     const listed = await client.listProfiles();
     expect(listed.find((v) => v.profile.id === 'db')?.state.state).toBe('open');
-    const closed = next('state', (p) => p.profileId === 'db' && p.state.state === 'closed');
+    const closed = nextEvent(client, 'state', (p) => p.profileId === 'db' && p.state.state === 'closed');
     await client.stop('db');
     await closed;
     await expect(canListen(port)).resolves.toBe(true);
@@ -128,12 +118,12 @@ describe('engine process over a real process boundary', () => {
     writeFileSync(empty, '');
     const port = await freePort();
     await client.saveProfile(sshdProfile('ask', port, { hostKey: { strict: 'ask', knownHostsFiles: [empty] } }));
-    const prompt = next('prompt', (p) => p.profileId === 'ask');
+    const prompt = nextEvent(client, 'prompt', (p) => p.profileId === 'ask');
     await client.start('ask');
     const q = await prompt;
     expect(q).toMatchObject({ kind: 'hostKey', hop: `${sshd.user}@127.0.0.1:${sshd.port}`, keyType: 'ssh-ed25519', fingerprint: expect.stringMatching(/^SHA256:/) });
-    const done = next('promptDone', (p) => p.id === q.id);
-    const failed = next('state', (p) => p.profileId === 'ask' && p.state.state === 'failed');
+    const done = nextEvent(client, 'promptDone', (p) => p.id === q.id);
+    const failed = nextEvent(client, 'state', (p) => p.profileId === 'ask' && p.state.state === 'failed');
     await client.answerPrompt(q.id, false);
     await done;
     expect((await failed).state).toMatchObject({ error: { code: 'HOST_KEY_REJECTED' } });
@@ -152,7 +142,7 @@ describe('engine process over a real process boundary', () => {
       hostKey: { strict: 'yes', knownHostsFiles: [known] },
       forwards: [{ type: 'local', bindPort: port, targetHost: '127.0.0.1', targetPort: target.port }],
     });
-    const open = next('state', (p) => p.profileId === 'pw' && p.state.state === 'open');
+    const open = nextEvent(client, 'state', (p) => p.profileId === 'pw' && p.state.state === 'open');
     await client.start('pw');
     await open;
     expect(secretsAsked).toEqual(['pw-ref']);
@@ -170,7 +160,7 @@ describe('engine process over a real process boundary', () => {
   it('shuts down gracefully: every tunnel closed and its port free before the process exits', async () => {
     const port = await freePort();
     await client.saveProfile(sshdProfile('last', port));
-    const open = next('state', (p) => p.profileId === 'last' && p.state.state === 'open');
+    const open = nextEvent(client, 'state', (p) => p.profileId === 'last' && p.state.state === 'open');
     await client.start('last');
     await open;
     const done = new Promise<void>((resolve) => engine.on('message', (m) => (m as ControlMessage).t === 'shutdown-done' && resolve()));

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineHost, type HostEvents } from '../../app/host/engineHost.js';
 import { SecretStore } from '../../app/host/secretStore.js';
 import { TunnelBoard, type Notice } from '../../app/host/tunnelBoard.js';
-import type { EventName, EventPayload, TunnelClient } from '../../app/shared/contract.js';
+import { nextEvent as next } from '../support/events.js';
 import { freePort } from '../support/net.js';
 import { waitForExit } from '../support/proc.js';
 import { hashServer, sendAndHash, type TcpTarget } from '../support/servers.js';
@@ -57,17 +57,6 @@ function newHost(options: { entry?: string; secrets?: SecretStore; shutdownTimeo
   const host = new EngineHost({ entry: options.entry ?? ENTRY, spawn, secrets, restartDelayMs: options.restartDelayMs ?? 100, shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000 });
   hosts.push(host);
   return { host, spawn, configDir };
-}
-
-function next<E extends EventName>(client: TunnelClient, event: E, pred: (p: EventPayload<E>) => boolean): Promise<EventPayload<E>> {
-  return new Promise((resolve) => {
-    const off = client.on(event, (p) => {
-      if (pred(p)) {
-        off();
-        resolve(p);
-      }
-    });
-  });
 }
 
 function hostEvent<K extends keyof HostEvents>(host: EngineHost, event: K): Promise<Parameters<HostEvents[K]>[0]> {
