@@ -1,14 +1,10 @@
 // Create or edit a Cloud Foundry tunnel (what `cf ssh APP -L PORT:HOST:PORT -N` does): where the
 // foundation is, which app instance's container dials the service, and how to log in. Checked by
 // the profile schema as the person types once a save was tried; the engine checks again on save.
-import { useMemo, useRef, useState, type FormEvent } from 'react';
 import type { CloudFoundryProfile, Profile } from '../../../app/profiles/schema.js';
-import type { FieldError } from '../../../app/profiles/validate.js';
 import { SKIP_TLS_WARNING, cfBindWarning, cfDraft, checkCfDraft, emptyCfDraft, type CfDraft } from './cfDraft.js';
-import { groupErrors, idFor, type FieldErrors } from './draft.js';
+import { EditorFoot, FormProblems, ProfileFieldset, useEditorForm, type SaveResult } from './editorForm.js';
 import { Field } from './Field.js';
-
-type SaveResult = { ok: true; profile: Profile } | { ok: false; errors: FieldError[] };
 
 interface Props {
   base: CloudFoundryProfile | undefined;
@@ -21,45 +17,7 @@ interface Props {
 const SHOWN = /^(name|group|tags|api|org|space|app|instance|service|target\.(host|port)|local\.(bindHost|bindPort)|login\.(username|cfHome)|connectTimeoutSeconds)$/;
 
 export function CloudFoundryEditor({ base, taken, onSave, onCancel }: Props) {
-  const [draft, setDraft] = useState<CfDraft>(() => (base ? cfDraft(base) : emptyCfDraft()));
-  const [savedErrors, setSavedErrors] = useState<FieldErrors>({});
-  const [checked, setChecked] = useState(false);
-  const [saving, setSaving] = useState(false);
-  const form = useRef<HTMLFormElement>(null);
-
-  const withId = (d: CfDraft) => (d.id ? d : { ...d, id: idFor(d.name, taken) });
-  const liveErrors = useMemo(() => {
-    if (!checked) return {};
-    const check = checkCfDraft(draft.id ? draft : { ...draft, id: idFor(draft.name, taken) }, base);
-    return check.ok ? {} : check.errors;
-  }, [checked, draft, base, taken]);
-  const errors = Object.keys(liveErrors).length > 0 ? liveErrors : savedErrors;
-  const set = <K extends keyof CfDraft>(key: K, value: CfDraft[K]) => {
-    setSavedErrors({});
-    setDraft((d) => ({ ...d, [key]: value }));
-  };
-
-  const focusFirstProblem = () => requestAnimationFrame(() => form.current?.querySelector<HTMLElement>('[aria-invalid="true"], .form-problems')?.focus());
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setChecked(true);
-    const check = checkCfDraft(withId(draft), base);
-    if (!check.ok) return focusFirstProblem();
-    setSaving(true);
-    try {
-      const result = await onSave(check.profile);
-      if (!result.ok) {
-        setSavedErrors(groupErrors(result.errors));
-        focusFirstProblem();
-      }
-    } finally {
-      setSaving(false);
-    }
-  };
-
-  const unplaced = Object.entries(errors).filter(([path]) => !SHOWN.test(path));
-  const count = Object.keys(errors).length;
+  const { draft, set, errors, saving, submit, form } = useEditorForm({ initial: () => (base ? cfDraft(base) : emptyCfDraft()), base, taken, check: checkCfDraft, onSave });
   const text = (key: keyof CfDraft) => (p: { id: string; 'aria-invalid': boolean; 'aria-describedby': string | undefined }) => (
     <input {...p} value={draft[key] as string} onChange={(e) => set(key, e.target.value as never)} spellCheck={false} />
   );
@@ -71,37 +29,9 @@ export function CloudFoundryEditor({ base, taken, onSave, onCancel }: Props) {
         <p className="muted small">Reach a service that only your app&apos;s containers can reach, like <code>cf ssh APP -L 13306:DBHOST:3306 -N</code>, without the cf CLI.</p>
       </header>
       <div className="editor-body">
-        {count > 0 && (
-          <div className="form-problems" role="alert" tabIndex={-1}>
-            {count === 1 ? 'One field needs attention.' : `${count} fields need attention.`}
-            {unplaced.length > 0 && (
-              <ul>
-                {unplaced.map(([path, messages]) => (
-                  <li key={path}>{path ? `${path}: ${messages.join('; ')}` : messages.join('; ')}</li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
+        <FormProblems errors={errors} shown={SHOWN} />
 
-        <fieldset>
-          <legend>Profile</legend>
-          <div className="grid">
-            <Field path="name" label="Name" errors={errors} className="wide">
-              {(p) => <input {...p} value={draft.name} onChange={(e) => set('name', e.target.value)} placeholder="Orders database" />}
-            </Field>
-            <Field path="group" label="Group" errors={errors}>
-              {text('group')}
-            </Field>
-            <Field path="tags" label="Tags" errors={errors} hint="Comma-separated">
-              {text('tags')}
-            </Field>
-          </div>
-          <label className="check">
-            <input type="checkbox" checked={draft.autoStart} onChange={(e) => set('autoStart', e.target.checked)} />
-            Open when Tunnelvision starts
-          </label>
-        </fieldset>
+        <ProfileFieldset draft={draft} errors={errors} set={set} namePlaceholder="Orders database" />
 
         <fieldset>
           <legend>Foundation</legend>
@@ -213,14 +143,7 @@ export function CloudFoundryEditor({ base, taken, onSave, onCancel }: Props) {
           </label>
         </fieldset>
       </div>
-      <footer className="editor-foot">
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={saving}>
-          {saving ? 'Saving…' : 'Save'}
-        </button>
-      </footer>
+      <EditorFoot saving={saving} onCancel={onCancel} />
     </form>
   );
 }

@@ -1,10 +1,9 @@
 // Create or edit a profile. The form is checked by the profile schema itself: each message sits
 // next to the field it is about, and the engine checks the same way again when it saves.
-import { useMemo, useRef, useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Field, inputId } from './Field.js';
 import type { Profile, SshProfile } from '../../../app/profiles/schema.js';
 import { parseJumpSpec } from '../../../app/profiles/forwardSpec.js';
-import type { FieldError } from '../../../app/profiles/validate.js';
 import {
   bindWarning,
   checkDraft,
@@ -12,8 +11,6 @@ import {
   emptyEndpoint,
   emptyForward,
   forwardDraft,
-  groupErrors,
-  idFor,
   profileDraft,
   type AuthMethod,
   type EndpointDraft,
@@ -21,9 +18,8 @@ import {
   type ForwardDraft,
   type ProfileDraft,
 } from './draft.js';
+import { EditorFoot, FormProblems, ProfileFieldset, useEditorForm, type SaveResult } from './editorForm.js';
 import { parsePastedForwards } from './paste.js';
-
-export type SaveResult = { ok: true; profile: Profile } | { ok: false; errors: FieldError[] };
 
 interface Props {
   base: SshProfile | undefined;
@@ -141,52 +137,11 @@ function forwardName(f: ForwardDraft, i: number): string {
 }
 
 export function ProfileEditor({ base, taken, onSave, onCancel }: Props) {
-  const [draft, setDraft] = useState<ProfileDraft>(() => (base ? profileDraft(base) : emptyDraft()));
-  /** What the engine refused on save; the form's own check runs as the person types. */
-  const [savedErrors, setSavedErrors] = useState<FieldErrors>({});
-  const [checked, setChecked] = useState(false);
-  const [saving, setSaving] = useState(false);
+  const { draft, set, update, errors, saving, submit, form } = useEditorForm({ initial: () => (base ? profileDraft(base) : emptyDraft()), base, taken, check: checkDraft, onSave });
   const [paste, setPaste] = useState('');
   const [pasteError, setPasteError] = useState<string>();
   const [jumpPaste, setJumpPaste] = useState('');
   const [jumpError, setJumpError] = useState<string>();
-  const form = useRef<HTMLFormElement>(null);
-
-  const withId = (d: ProfileDraft) => (d.id ? d : { ...d, id: idFor(d.name, taken) });
-  // Once a save has been tried, messages follow the typing instead of waiting for the next try.
-  const liveErrors = useMemo(() => {
-    if (!checked) return {};
-    const check = checkDraft(draft.id ? draft : { ...draft, id: idFor(draft.name, taken) }, base);
-    return check.ok ? {} : check.errors;
-  }, [checked, draft, base, taken]);
-  const errors = Object.keys(liveErrors).length > 0 ? liveErrors : savedErrors;
-  const update = (change: (d: ProfileDraft) => ProfileDraft) => {
-    setSavedErrors({});
-    setDraft(change);
-  };
-  const set = <K extends keyof ProfileDraft>(key: K, value: ProfileDraft[K]) => update((d) => ({ ...d, [key]: value }));
-
-  const focusFirstProblem = () => {
-    // Focus goes to the first field in trouble, in page order.
-    requestAnimationFrame(() => form.current?.querySelector<HTMLElement>('[aria-invalid="true"], .form-problems')?.focus());
-  };
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setChecked(true);
-    const check = checkDraft(withId(draft), base);
-    if (!check.ok) return focusFirstProblem();
-    setSaving(true);
-    try {
-      const result = await onSave(check.profile);
-      if (!result.ok) {
-        setSavedErrors(groupErrors(result.errors));
-        focusFirstProblem();
-      }
-    } finally {
-      setSaving(false);
-    }
-  };
 
   const addPasted = () => {
     const parsed = parsePastedForwards(paste);
@@ -205,46 +160,15 @@ export function ProfileEditor({ base, taken, onSave, onCancel }: Props) {
     update((d) => ({ ...d, jumps: [...d.jumps, ...parsed.value.map((j) => ({ ...emptyEndpoint(), host: j.host, port: j.port ? String(j.port) : '', user: j.user ?? '' }))] }));
   };
 
-  const unplaced = Object.entries(errors).filter(([path]) => !SHOWN.test(path));
-  const count = Object.keys(errors).length;
-
   return (
     <form className="editor" ref={form} onSubmit={submit} noValidate aria-labelledby="editor-title">
       <header className="editor-head">
         <h2 id="editor-title">{base ? `Edit ${base.name}` : 'New tunnel'}</h2>
       </header>
       <div className="editor-body">
-        {count > 0 && (
-          <div className="form-problems" role="alert" tabIndex={-1}>
-            {count === 1 ? 'One field needs attention.' : `${count} fields need attention.`}
-            {unplaced.length > 0 && (
-              <ul>
-                {unplaced.map(([path, messages]) => (
-                  <li key={path}>{path ? `${path}: ${messages.join('; ')}` : messages.join('; ')}</li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
+        <FormProblems errors={errors} shown={SHOWN} />
 
-        <fieldset>
-          <legend>Profile</legend>
-          <div className="grid">
-            <Field path="name" label="Name" errors={errors} className="wide">
-              {(p) => <input {...p} value={draft.name} onChange={(e) => set('name', e.target.value)} placeholder="Production database" />}
-            </Field>
-            <Field path="group" label="Group" errors={errors}>
-              {(p) => <input {...p} value={draft.group} onChange={(e) => set('group', e.target.value)} />}
-            </Field>
-            <Field path="tags" label="Tags" errors={errors} hint="Comma-separated">
-              {(p) => <input {...p} value={draft.tags} onChange={(e) => set('tags', e.target.value)} />}
-            </Field>
-          </div>
-          <label className="check">
-            <input type="checkbox" checked={draft.autoStart} onChange={(e) => set('autoStart', e.target.checked)} />
-            Open when Tunnelvision starts
-          </label>
-        </fieldset>
+        <ProfileFieldset draft={draft} errors={errors} set={set} namePlaceholder="Production database" />
 
         <fieldset>
           <legend>SSH server</legend>
@@ -428,14 +352,7 @@ export function ProfileEditor({ base, taken, onSave, onCancel }: Props) {
           </div>
         </fieldset>
       </div>
-      <footer className="editor-foot">
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={saving}>
-          {saving ? 'Saving…' : 'Save'}
-        </button>
-      </footer>
+      <EditorFoot saving={saving} onCancel={onCancel} />
     </form>
   );
 }
