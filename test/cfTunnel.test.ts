@@ -2,7 +2,7 @@
 // MariaDB that only the app container can reach, through the supervisor; and every way a
 // foundation says no (SSH disabled, app stopped, bad instance, wrong host key, spent code, hidden
 // env, typo'd names) fails with the reason shown. Observed through state events, never sleeps.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,9 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const o of owned.splice(0).reverse()) await o.dispose();
   world.foundation.codeTtlMs = 5 * 60_000;
+  world.foundation.rotateRefreshTokens = false;
+  world.foundation.accessTokenTtlS = 600;
+  world.writeCfConfig();
   world.foundation.advertisedFingerprint = world.foundation.fingerprint('sha256-base64');
 });
 
@@ -142,6 +145,24 @@ describe('a Cloud Foundry tunnel', () => {
     await run.next('open');
     expect(world.foundation.grants.slice(grantsBefore)).toEqual(['refresh_token', 'authorization_code']);
     expect(asked).toBe(0);
+  });
+
+  it('writes a rotated refresh token back into the cf CLI\'s config, as the cf CLI does', async () => {
+    world.foundation.rotateRefreshTokens = true;
+    world.writeCfConfig({ AccessToken: `bearer ${world.foundation.login(-30).access}` });
+    const file = join(world.cfHome, '.cf', 'config.json');
+    const read = () => JSON.parse(readFileSync(file, 'utf8')) as { RefreshToken: string; AccessToken: string; Target: string };
+    const before = read();
+    await start(await profile()).next('open');
+    await expect.poll(() => read().RefreshToken).not.toBe(before.RefreshToken);
+    const after = read();
+    expect(after).toMatchObject({ Target: before.Target, AccessToken: expect.stringMatching(/^bearer \S+$/) });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // The cf CLI's own next refresh, with what the file now holds, is accepted: its login survived ours.
+    world.writeCfConfig({ AccessToken: `bearer ${world.foundation.login(-30).access}`, RefreshToken: after.RefreshToken });
+    const grants = world.foundation.grants.length;
+    await start(await profile()).next('open');
+    expect(world.foundation.grants.slice(grants)[0]).toBe('refresh_token');
   });
 
   it('says to run cf login when the cf CLI\'s refresh token has expired too', async () => {
@@ -345,6 +366,36 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
     expect(await secrets.get(loginSecretRef(p)!)).toBe('a-kept-refresh-token');
     expect(await service.saveProfile(other)).toMatchObject({ ok: true });
     await expect.poll(() => sealedRefs(file)).toEqual(['unrelated']);
+  });
+
+  it('keeps the newest refresh token when UAA rotates it on every refresh', async () => {
+    world.foundation.rotateRefreshTokens = true;
+    // Access tokens that expire inside the refresh margin: every use refreshes, so the kept token must follow.
+    world.foundation.accessTokenTtlS = 30;
+    const configDir = mkdtempSync(join(tmpdir(), 'tv-cf-login-'));
+    owned.push({ dispose: async () => rmSync(configDir, { recursive: true, force: true }) });
+    const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
+    const p = await profile({ login: { method: 'password', username: world.foundation.user } });
+    const run = async (answer: string | null) => {
+      const service = new EngineService({ configDir, secrets: (ref) => secrets.get(ref), keeper: secrets, ca: world.tls.ca });
+      const asked: string[] = [];
+      service.on('prompt', (q) => (asked.push(q.kind), void service.answerPrompt(q.id, answer)));
+      await service.saveProfile(p);
+      const grants = world.foundation.grants.length;
+      const done = new Promise<TunnelState>((resolve) => service.on('state', ({ state }) => (state.state === 'open' || state.state === 'failed') && resolve(state)));
+      await service.start(p.id);
+      const state = await done;
+      await service.dispose();
+      // Queued behind the last keep, so the next run reads what this one left.
+      await secrets.set('barrier', 'x');
+      return { state: state.state, asked, grants: world.foundation.grants.slice(grants) };
+    };
+    const first = await run(world.foundation.password);
+    expect(first).toMatchObject({ state: 'open', asked: ['password'] });
+    expect(first.grants.filter((g) => g === 'refresh_token').length).toBeGreaterThan(0);
+    const second = await run(null);
+    expect(second).toMatchObject({ state: 'open', asked: [] });
+    expect(second.grants[0]).toBe('refresh_token');
   });
 
   it('says in the log when no keyring can keep the login, and the tunnel still opens', async () => {

@@ -1,6 +1,7 @@
 // Reusing the cf CLI's login: `cf login` leaves tokens in $CF_HOME/.cf/config.json (CF_HOME
 // defaults to the home directory), so someone already logged in needs no password here.
 import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../profiles/store.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -61,4 +62,18 @@ export async function findCfCliLogin(api: string, cfHome?: string): Promise<CfCl
   if (!refreshToken) return { ok: false, reason: `the cf CLI is logged out of ${api}: run \`cf login -a ${api}\`` };
   const access = typeof config.AccessToken === 'string' ? config.AccessToken.replace(/^bearer\s+/i, '') : '';
   return { ok: true, login: { file, target, refreshToken, ...(access ? { accessToken: access } : {}) } };
+}
+
+/**
+ * After UAA rotated the refresh token, writes the new tokens back as the cf CLI itself does after a
+ * refresh; otherwise the cf CLI would be left holding a voided token. Left alone when the file no
+ * longer holds the token we started from (someone ran `cf login` meanwhile). True when written.
+ */
+export async function updateCfCliTokens(file: string, previousRefresh: string, tokens: { refresh: string; access: string }): Promise<boolean> {
+  const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  if (config.RefreshToken !== previousRefresh) return false;
+  config.RefreshToken = tokens.refresh;
+  config.AccessToken = `bearer ${tokens.access}`;
+  await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
+  return true;
 }

@@ -6,7 +6,7 @@ import type { CloudFoundryProfile } from '../profiles/schema.js';
 import type { Prompter, SecretKeeper, SecretResolver } from '../engine/prompts.js';
 import type { Connection, Connector, ForwardTarget } from '../engine/tunnel.js';
 import { TunnelError } from '../shared/errors.js';
-import { findCfCliLogin } from './cfCliConfig.js';
+import { findCfCliLogin, updateCfCliTokens } from './cfCliConfig.js';
 import { CloudController, discover, resolveInstance, type Discovery } from './cloudController.js';
 import { isMysql, mysqlConnection } from './details.js';
 import { hopName, type HttpOptions } from './http.js';
@@ -155,12 +155,20 @@ class CloudFoundryConnector implements CloudFoundryTunnelConnector {
       const cli = await findCfCliLogin(this.profile.api, how.cfHome);
       if (!cli.ok) throw new TunnelError('AUTH_FAILED', `Cannot reuse the cf CLI's login: ${cli.reason}.`, { hop: endpoints.loginHop });
       this.tokens = new UaaTokens(endpoints, cli.login.refreshToken, cli.login.accessToken, http);
+      let previous = cli.login.refreshToken;
+      this.tokens.onNewRefreshToken = (tokens) => {
+        const from = previous;
+        previous = tokens.refresh;
+        updateCfCliTokens(cli.login.file, from, tokens).catch((err: unknown) =>
+          this.deps.log?.('warn', `UAA replaced the cf CLI's login, and writing it back to ${cli.login.file} failed (${err instanceof Error ? err.message : String(err)}): the cf CLI may need \`cf login\` again.`),
+        );
+      };
     } else {
       const ref = loginSecretRef(this.profile)!;
       const saved = this.forgetSavedLogin ? undefined : await this.deps.secrets?.(ref);
       this.tokens = saved ? new UaaTokens(endpoints, saved, undefined, http) : await this.passwordLogin(endpoints, how.username, http);
       if (!saved) void this.keepLogin(ref, this.tokens.refreshToken, true);
-      this.tokens.onNewRefreshToken = (token) => void this.keepLogin(ref, token, false);
+      this.tokens.onNewRefreshToken = ({ refresh }) => void this.keepLogin(ref, refresh, false);
     }
     return this.tokens;
   }

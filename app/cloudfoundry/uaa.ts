@@ -67,7 +67,7 @@ export class LoginExpired extends TunnelError {}
 export class UaaTokens {
   private access: string | undefined;
   /** Told each time UAA hands out a new refresh token, so a kept copy can follow it. */
-  onNewRefreshToken: ((token: string) => void) | undefined;
+  onNewRefreshToken: ((tokens: { refresh: string; access: string }) => void) | undefined;
 
   constructor(
     private readonly endpoints: UaaEndpoints,
@@ -121,7 +121,7 @@ export class UaaTokens {
     this.access = access;
     if (refresh && refresh !== this.refresh) {
       this.refresh = refresh;
-      this.onNewRefreshToken?.(refresh);
+      this.onNewRefreshToken?.({ refresh, access: this.access! });
     }
   }
 

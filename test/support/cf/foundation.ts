@@ -84,6 +84,8 @@ export class FakeFoundation {
   /** Seconds an access token lives; negative to hand out expired ones. */
   accessTokenTtlS = 600;
   codeTtlMs = CODE_TTL_MS;
+  /** Each refresh hands out a new refresh token and voids the old one (UAA's refresh token rotation). */
+  rotateRefreshTokens = false;
   /** What GET / advertises; the real key's SHA-256 (base64) unless a test changes it. */
   advertisedFingerprint: string;
   readonly grants: string[] = [];
@@ -241,7 +243,12 @@ export class FakeFoundation {
       if (grant === 'refresh_token') {
         const user = this.refreshTokens.get(form.get('refresh_token') ?? '');
         if (!user) return send(res, 401, { error: 'invalid_token', error_description: 'Invalid refresh token (expired)' });
-        return send(res, 200, { access_token: this.issueAccess(user), refresh_token: form.get('refresh_token'), token_type: 'bearer', expires_in: this.accessTokenTtlS });
+        let refresh = form.get('refresh_token')!;
+        if (this.rotateRefreshTokens) {
+          this.refreshTokens.delete(refresh);
+          refresh = this.issueRefresh(user);
+        }
+        return send(res, 200, { access_token: this.issueAccess(user), refresh_token: refresh, token_type: 'bearer', expires_in: this.accessTokenTtlS });
       }
       if (grant === 'authorization_code') {
         const code = form.get('code') ?? '';
