@@ -1,13 +1,13 @@
 // The one window, with Electron's security checklist applied: isolated, sandboxed preload, no Node
 // in the page, a CSP header on the app's own files, no navigation, no new windows, and external
-// links only to addresses the app made itself.
+// links only to addresses the app made itself. The settings and decisions themselves are in
+// webPreferences.ts, which has no Electron import and is tested in Node.
 import { BrowserWindow, session, shell } from 'electron';
 import type Conf from 'conf';
 import type { ExternalLinks } from '../app/host/externalLinks.js';
 import type { Preferences } from '../app/host/preferences.js';
 import { PRELOAD, RENDERER_DIR_URL, RENDERER_HTML } from './paths.js';
-
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+import { CSP, decideWindowOpen, refuse, windowWebPreferences } from './webPreferences.js';
 
 /** Once per session: the CSP header, and no web permission (camera, notifications…) for any page. */
 export function hardenSession(): void {
@@ -25,17 +25,13 @@ export function createWindow(prefs: Conf<Preferences>, links: ExternalLinks): Br
     minHeight: 420,
     show: false,
     title: 'Tunnelvision',
-    webPreferences: { preload: PRELOAD, contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false, spellcheck: false },
+    webPreferences: windowWebPreferences(PRELOAD),
   });
   const contents = win.webContents;
-  contents.setWindowOpenHandler(({ url }) => {
-    if (links.isAllowed(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  // The page is a single-page app: any real navigation means something went wrong or was injected.
-  contents.on('will-navigate', (e) => e.preventDefault());
-  contents.on('will-redirect', (e) => e.preventDefault());
-  contents.on('will-attach-webview', (e) => e.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => decideWindowOpen(url, (u) => links.isAllowed(u), (u) => void shell.openExternal(u)));
+  contents.on('will-navigate', refuse);
+  contents.on('will-redirect', refuse);
+  contents.on('will-attach-webview', refuse);
   win.once('ready-to-show', () => win.show());
   const saveBounds = () => {
     if (!win.isMinimized() && !win.isMaximized()) prefs.set('windowBounds', win.getNormalBounds());
