@@ -1,17 +1,22 @@
 // Security properties, each shown with real servers: forwards bind loopback unless told otherwise
 // (and say so when told), no credential is sent, or even looked up, before a hop's host key is
-// accepted (jump hops included), and a password from a secret reference never shows up in what
-// the CLI prints, its --json events, an error message or an export.
+// accepted (jump hops and Cloud Foundry's ssh-proxy included), and a password from a secret
+// reference never shows up in what the CLI prints, its --json events, an error message or an export.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Server as SshServer } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPlan } from '../app/cli/connectProfile.js';
+import { cloudFoundryConnector } from '../app/cloudfoundry/connector.js';
 import { Tunnel } from '../app/engine/tunnel.js';
 import { ProfileStore } from '../app/profiles/store.js';
 import { parseProfile } from '../app/profiles/validate.js';
+import { Container } from './support/cf/container.js';
+import { FakeFoundation } from './support/cf/foundation.js';
+import { makeTestTls, type TestTls } from './support/cf/tls.js';
 import { runCli, type CliRun } from './support/cli.js';
 import { freePort } from './support/net.js';
 import { profileFor } from './support/profiles.js';
@@ -170,6 +175,66 @@ describe('no credential before the host key is accepted, on every hop', () => {
     expect(error).toMatchObject({ code: 'HOST_KEY_CHANGED', hop: `me@127.0.0.1:${impostor.port}` });
     expect(impostor.authAttempts.slice(before)).toEqual([]);
     expect(lookups).toEqual([]);
+  });
+});
+
+describe("Cloud Foundry's ssh-proxy with a key that does not match what the foundation publishes", () => {
+  let tls: TestTls;
+  let container: Container;
+  let foundation: FakeFoundation;
+  /** Every SSH connection the proxy accepted and every authentication request on it, whatever the method or user. */
+  const proxySeen = { connections: 0, auth: [] as Array<{ method: string; username: string; credential?: string }> };
+
+  beforeAll(async () => {
+    tls = makeTestTls(mkdtempSync(join(dir, 'cf-tls-')));
+    // No database and no network namespace: the tunnel is refused before it could reach either.
+    container = await Container.start();
+    foundation = await FakeFoundation.start({ tls, container });
+    foundation.addApp({ org: 'acme', space: 'dev', name: 'orders' });
+    // Watched from outside, next to the foundation's own handler, which logs only logins it redeemed.
+    (foundation as unknown as { proxy: SshServer }).proxy.on('connection', (conn) => {
+      proxySeen.connections++;
+      conn.on('authentication', (ctx) => proxySeen.auth.push({ method: ctx.method, username: ctx.username, ...(ctx.method === 'password' ? { credential: ctx.password } : {}) }));
+    });
+  });
+  afterAll(async () => {
+    await foundation?.dispose();
+    await container?.dispose();
+  });
+
+  it('refused after the handshake with no authentication request: neither the one-time code nor the password reached it', async () => {
+    foundation.advertisedFingerprint = 'a6:14:c0:ea:42:07:b2:f7:53:2c:0b:60:e0:00:21:6c';
+    const grants = foundation.grants.length;
+    const parsed = parseOrThrow({
+      kind: 'cloudfoundry',
+      id: 'cf-wrong-key',
+      name: 'cf wrong key',
+      api: foundation.apiUrl,
+      org: 'acme',
+      space: 'dev',
+      app: 'orders',
+      target: { host: '10.0.0.1', port: 3306 },
+      local: { bindPort: await freePort() },
+      login: { method: 'password', username: foundation.user },
+      reconnect: { enabled: false },
+    });
+    if (parsed.kind !== 'cloudfoundry') throw new Error('not a Cloud Foundry profile');
+    const connector = cloudFoundryConnector(parsed, { prompter: { password: async () => foundation.password }, ca: tls.ca });
+    const tunnel = new Tunnel({ profile: parsed, connector });
+    tunnel.start();
+    const error = await tunnel.whenOpen().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await tunnel.stop();
+    expect(error).toMatchObject({ code: 'HOST_KEY_CHANGED', hop: `ssh-proxy ${foundation.sshEndpoint}` });
+    // The client did reach the proxy and saw its key: the refusal came from comparing it.
+    expect(proxySeen.connections).toBeGreaterThan(0);
+    expect(proxySeen.auth).toEqual([]);
+    expect(foundation.proxyLogins).toEqual([]);
+    // UAA saw the person's password login (the code is taken before dialing), and nobody redeemed
+    // the one-time code: the proxy is what redeems it, with its own client, once it receives it.
+    expect(foundation.grants.slice(grants)).toEqual(['password']);
   });
 });
 
