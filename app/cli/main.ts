@@ -15,6 +15,8 @@ import { connectPlan, type ConnectFlags } from './connectProfile.js';
 import { EXIT_FAILED, runTunnels } from './run.js';
 import { VERSION } from '../shared/version.js';
 import { TunnelError, describeError } from '../shared/errors.js';
+import { crashReport, rememberSecret } from '../shared/crash.js';
+import type { Prompter } from '../engine/prompts.js';
 
 const EXIT_USAGE = 2;
 
@@ -101,7 +103,7 @@ export function buildProgram(): Command {
       process.exitCode = await runTunnels([plan.value.profile], {
         json: !!o.json,
         verbose: !!o.v,
-        prompter: plan.value.batch ? {} : cliPrompter(),
+        prompter: plan.value.batch ? {} : askingPrompter(),
       });
     });
 
@@ -138,7 +140,7 @@ export function buildProgram(): Command {
         reconnect: o.reconnect !== false,
       });
       if (!plan.ok) throw new UsageError(formatErrors(plan.errors));
-      process.exitCode = await runTunnels([plan.value], { json: !!o.json, verbose: !!o.v, prompter: cliPrompter(), showPassword: !!o.showPassword });
+      process.exitCode = await runTunnels([plan.value], { json: !!o.json, verbose: !!o.v, prompter: askingPrompter(), showPassword: !!o.showPassword });
     });
 
   program
@@ -215,7 +217,7 @@ export function buildProgram(): Command {
     .action(async (names: string[], o: { configDir: string; json?: boolean; v?: boolean; showPassword?: boolean }) => {
       const { loaded } = await loadStore(o.configDir);
       const profiles = findProfiles(loaded.profiles, names);
-      process.exitCode = await runTunnels(profiles, { json: !!o.json, verbose: !!o.v, prompter: cliPrompter(), showPassword: !!o.showPassword });
+      process.exitCode = await runTunnels(profiles, { json: !!o.json, verbose: !!o.v, prompter: askingPrompter(), showPassword: !!o.showPassword });
     });
 
   program
@@ -285,6 +287,21 @@ function printImportReport(added: string[], updated: string[], unchanged: string
   for (const s of skipped) process.stdout.write(`skipped ${s}\n`);
 }
 
+/** The terminal/askpass prompter, with every answer remembered so a crash report can leave it out. */
+function askingPrompter(): Prompter {
+  const p = cliPrompter();
+  const keep = <T>(answer: T): T => {
+    (Array.isArray(answer) ? answer : [answer]).forEach(rememberSecret);
+    return answer;
+  };
+  return {
+    ...p,
+    ...(p.password ? { password: (q) => p.password!(q).then(keep) } : {}),
+    ...(p.passphrase ? { passphrase: (q) => p.passphrase!(q).then(keep) } : {}),
+    ...(p.keyboardInteractive ? { keyboardInteractive: (q) => p.keyboardInteractive!(q).then(keep) } : {}),
+  };
+}
+
 async function readStdin(): Promise<string> {
   let text = '';
   for await (const chunk of process.stdin) text += chunk;
@@ -310,7 +327,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`tunnelvision: ${err.message}\n`);
       return EXIT_FAILED;
     }
-    process.stderr.write(`tunnelvision: internal error: ${(err as Error).message}\nPlease report this with the command you ran.\n`);
+    // A bug: its name, message and stack frames, without any secret the run was given.
+    process.stderr.write(crashReport('tunnelvision', 'error', err));
     return EXIT_FAILED;
   }
 }

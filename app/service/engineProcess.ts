@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MessagePortLike } from '../shared/rpc.js';
 import { serveService } from '../shared/rpc.js';
+import { installCrashReport, rememberSecret } from '../shared/crash.js';
 import { defaultConfigDir } from '../profiles/store.js';
 import { EngineService } from './engineService.js';
 
@@ -49,6 +50,14 @@ function parentChannel(): MessagePortLike {
 }
 
 const channel = parentChannel();
+// A bug that crashes the engine is reported on stderr without the secrets it was handed: those
+// from the secret store and the answers to prompts. 70: EX_SOFTWARE; the host restarts it.
+installCrashReport('tunnelvision engine', 70);
+channel.onMessage((msg) => {
+  const m = msg as { t?: unknown; value?: unknown; m?: unknown; a?: unknown } | null;
+  if (m?.t === 'secret!') rememberSecret(m.value);
+  else if (m?.t === 'call' && m.m === 'answerPrompt' && Array.isArray(m.a)) [m.a[1]].flat().forEach((answer) => rememberSecret(answer));
+});
 const waitingSecrets = new Map<string, (value: string | undefined) => void>();
 const waitingKeeps = new Map<string, (result: { stored: true } | { stored: false; reason: string }) => void>();
 
