@@ -18,7 +18,7 @@ const mtime = (file) => statSync(file, { throwIfNoEntry: false })?.mtimeMs;
 const bundleTime = mtime(bundle);
 const compiledTime = mtime(compiled);
 if (bundleTime !== undefined && !(compiledTime > bundleTime)) {
-  process.exitCode = await runBundle();
+  runBundle();
 } else if (compiledTime !== undefined) {
   await import(new URL('../dist/app/cli/bin.js', import.meta.url).href);
 } else {
@@ -26,7 +26,7 @@ if (bundleTime !== undefined && !(compiledTime > bundleTime)) {
   process.exit(2);
 }
 
-async function runBundle() {
+function runBundle() {
   const source = readFileSync(bundle, 'latin1');
   const cacheFile = `${bundle}.cache`;
   // V8 checks its own version and flags but, for the source, only its length: the key ties a cache
@@ -40,7 +40,6 @@ async function runBundle() {
   if (!cached || script.cachedDataRejected) writeCacheLater(script, cacheFile, key);
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
-  return module.exports.main(process.argv.slice(2));
 }
 
 function digest(data) {

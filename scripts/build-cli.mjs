@@ -8,20 +8,27 @@
 // so stack traces stay readable. Native bindings (.node) cannot be bundled: their requires become
 // package paths, which resolve from node_modules wherever the bundle is.
 import { build } from 'esbuild';
-import { relative } from 'node:path';
+import { join, sep } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 
 const nativeFromNodeModules = {
   name: 'native-from-node-modules',
   setup(b) {
-    b.onResolve({ filter: /\.node$/ }, (args) => ({ path: relative(`${root}node_modules`, `${args.resolveDir}/${args.path}`), external: true }));
+    b.onResolve({ filter: /\.node$/ }, (args) => {
+      // Taken from the path itself, not from `root`: node_modules may be a symlink elsewhere.
+      const file = join(args.resolveDir, args.path).split(sep).join('/');
+      const at = file.lastIndexOf('/node_modules/');
+      if (at < 0) return { errors: [{ text: `${file}: a native binding outside node_modules cannot be required from the bundle` }] };
+      return { path: file.slice(at + '/node_modules/'.length), external: true };
+    });
   },
 };
 
 await build({
   absWorkingDir: root,
-  entryPoints: ['app/cli/main.ts'],
+  // Imported rather than bundled as the entry, which would keep its #! line: not valid inside the bin's function wrapper.
+  stdin: { contents: "import './app/cli/bin.ts';", resolveDir: root, sourcefile: 'tunnelvision-cli.js' },
   outfile: process.argv[2] ?? 'dist/cli/tunnelvision.cjs',
   bundle: true,
   platform: 'node',

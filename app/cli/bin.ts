@@ -7,4 +7,7 @@ import { installCrashReport } from '../shared/crash.js';
 // without the secrets the run was given, and ends the run as a failure.
 installCrashReport('tunnelvision', EXIT_FAILED);
 
-process.exitCode = await main(process.argv.slice(2));
+// No top-level await: scripts/build-cli.mjs bundles this file as a CommonJS script (the CLI's entry).
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
