@@ -2,7 +2,8 @@
 // measuring one lever at a time (not part of BENCHMARKS.md). Settings reach the CLI process as
 // environment variables; `--prof DIR` also writes a .cpuprofile per Tunnelvision run.
 //   node out/bench/bench/ab.js [--kind -L|-R|-D] [--mib 128] [--streams 1] [--runs 3] [--workload throughput|rtt|rate]
-//        [--prof DIR] [--no-openssh] [--direct] label[:ENV=V,ENV=V,BIN=path/to/bin/tunnelvision.js] …
+//        [--prof DIR] [--no-openssh] [--direct] [--jump] label[:ENV=V,ENV=V,BIN=path/to/bin/tunnelvision.js] …
+// --jump goes through a second sshd as a jump host (-J).
 // The label "bare" runs bench/bare.js, a bare ssh2 forward (-L only).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,7 @@ const cipher = opt('--cipher', CIPHER);
 const profDir = opt('--prof', '');
 const withOpenssh = !flag('--no-openssh');
 const withDirect = flag('--direct');
+const withJump = flag('--jump');
 
 interface Arm {
   label: string;
@@ -61,8 +63,11 @@ for (const a of args.length ? args : ['tunnelvision']) {
 
 const dir = mkdtempSync(join(tmpdir(), 'tv-ab-'));
 const sshd = await Sshd.start({ config: ['MaxSessions 2000', 'MaxStartups 2000'] });
+const bastion = withJump ? await Sshd.start({ dir: undefined }) : undefined;
 const knownHosts = join(dir, 'known_hosts');
-writeFileSync(knownHosts, sshd.knownHostsLine());
+writeFileSync(knownHosts, sshd.knownHostsLine() + (bastion?.knownHostsLine() ?? ''));
+// The bastion must accept the same client key.
+if (bastion) writeFileSync(join(bastion.dir, 'authorized_keys'), `${sshd.clientKey.publicKey}\n`);
 const sshConfig = join(dir, 'ssh_config');
 writeFileSync(sshConfig, ['Host 127.0.0.1', `  IdentityFile ${sshd.clientKey.path}`, `  UserKnownHostsFile ${knownHosts}`, '  StrictHostKeyChecking yes', `  Ciphers ${cipher}`, ''].join('\n'));
 const sink = await sinkServer();
@@ -71,7 +76,7 @@ const socks = (v: Variant, port: number) => (kind === '-D' && v !== 'direct' ? {
 
 async function measure(arm: Arm, run: number): Promise<number> {
   const target = workload === 'throughput' ? sink : echo;
-  const spec: TunnelSpec = { kind, port: await freePort(), targetPort: target.port };
+  const spec: TunnelSpec = { kind, port: await freePort(), targetPort: target.port, ...(bastion ? { jump: bastion } : {}) };
   const extra: TunnelExtra = { ...arm.extra, ...(profDir && arm.variant === 'tunnelvision' ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${arm.label}-${run}.cpuprofile`] } : {}) };
   const t = await startTunnel(arm.variant, sshd, spec, knownHosts, sshConfig, extra);
   try {
@@ -110,12 +115,13 @@ try {
   await sink.close();
   await echo.close();
   await sshd.dispose();
+  await bastion?.dispose();
   rmSync(dir, { recursive: true, force: true });
 }
 const base = samples.get('openssh') ? median(samples.get('openssh')!) : undefined;
 const cpuBase = cpu.get('openssh') ? median(cpu.get('openssh')!) : undefined;
 const unit = workload === 'rtt' ? 'ms p50' : workload === 'rate' ? 'conn/s' : workload === 'open' ? 'ms' : 'MiB/s';
-process.stdout.write(`${kind} ${workload} ${workload === 'throughput' ? `${bytes / MiB} MiB in ${streams} stream(s)` : ''}, ${cipher}, ${runs} runs (${unit}, median)\n`);
+process.stdout.write(`${bastion ? '-J ' : ''}${kind} ${workload} ${workload === 'throughput' ? `${bytes / MiB} MiB in ${streams} stream(s)` : ''}, ${cipher}, ${runs} runs (${unit}, median)\n`);
 for (const arm of arms) {
   const m = median(samples.get(arm.label)!);
   const c = cpu.get(arm.label);

@@ -2,13 +2,16 @@
 // by where the code lives (ssh2's protocol, Node's streams, Tunnelvision, native/GC). Used by
 // bench/main.ts for BENCHMARKS.md's "What limits it"; also runnable on its own:
 //   node out/bench/bench/cpuprofile.js FILE.cpuprofile [N]
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber: number;
 }
 
 interface ProfileNode {
@@ -67,7 +70,7 @@ export function areaOf(frame: CallFrame): string {
   if (url.startsWith('node:net') || url.startsWith('node:internal/stream_base') || url.startsWith('node:internal/net')) return 'Node net/socket';
   if (url.startsWith('node:internal/crypto') || url.startsWith('node:crypto')) return 'Node crypto (JS side)';
   if (url.startsWith('node:')) return 'other Node internals';
-  if (url.includes('/dist/app/')) return 'Tunnelvision';
+  if (url.includes('/dist/app/') || url.includes('/app/')) return 'Tunnelvision';
   return 'other';
 }
 
@@ -114,7 +117,27 @@ export function summarise(profile: CpuProfile, topN = 15): ProfileSummary {
 }
 
 export function readProfile(file: string): CpuProfile {
-  return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  unbundle(profile);
+  return profile;
+}
+
+/**
+ * The CLI runs as one bundled script (scripts/build-cli.mjs): its frames are put back where their
+ * code comes from (ssh2's files, app/…) through the bundle's source map, so areas and places mean
+ * the same as for the unbundled build.
+ */
+function unbundle(profile: CpuProfile): void {
+  const maps = new Map<string, SourceMap | undefined>();
+  for (const { callFrame: frame } of profile.nodes) {
+    if (!frame.url.endsWith('.cjs')) continue;
+    const file = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
+    if (!maps.has(file)) maps.set(file, existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) : undefined);
+    const entry = maps.get(file)?.findEntry(frame.lineNumber, frame.columnNumber) as { originalSource?: string; originalLine?: number } | undefined;
+    if (!entry?.originalSource) continue;
+    frame.url = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(file), entry.originalSource);
+    frame.lineNumber = entry.originalLine ?? frame.lineNumber;
+  }
 }
 
 /** Markdown: two tables, self time by function and by area, as shares of busy time. */
