@@ -9,7 +9,7 @@ import { hostPort } from '../shared/address.js';
 import { findPortOwner } from './portOwner.js';
 import type { Dialer } from './session.js';
 import { serveSocks } from './socks.js';
-import { readIntoSharedBuffer } from './sharedRead.js';
+import { readIntoSharedBuffer, writeChannelDirect } from './sharedRead.js';
 
 export interface ForwardStats {
   /** Connections open now. */
@@ -103,6 +103,7 @@ class ConnectionSet {
 export function splice(sock: Socket, stream: Duplex): void {
   sock.setNoDelay(true);
   if (!readIntoSharedBuffer(sock, stream)) sock.pipe(stream);
+  writeChannelDirect(stream, sock);
   stream.pipe(sock);
   const destroyBoth = () => {
     sock.destroy();

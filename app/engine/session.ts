@@ -13,6 +13,7 @@ import { checkHostKey, defaultKnownHostsFiles, knownKeyTypes, type HostKeyInfo }
 import type { Prompter, SecretResolver } from './prompts.js';
 import { PREFERRED_CIPHERS, hostKeyAlgorithms } from './algorithms.js';
 import { poolPackets, returnPacketsAfterWrite } from './packetPool.js';
+import { readSessionIntoPool } from './sharedRead.js';
 
 export interface SessionOptions {
   server: Endpoint;
@@ -309,6 +310,7 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
       // From here on the owner listens for 'close'; errors are followed by close, so only absorb them.
       client.on('error', () => {});
       poolPackets(client);
+      readSessionIntoPool(client, o.sock);
       resolve(client);
     });
 

@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TunnelError } from '../shared/errors.js';
-import { readIntoSharedBuffer } from './sharedRead.js';
+import { readIntoSharedBuffer, writeChannelDirect } from './sharedRead.js';
 
 export interface SocksRequest {
   version: 4 | 5;
@@ -334,6 +334,7 @@ export function serveSocks(socket: Socket, connect: SocksConnect, options: Socks
     stream.once('close', () => closeAfterFlush(socket));
     if (buffered.length > 0) stream.write(buffered);
     buffered = Buffer.alloc(0);
+    writeChannelDirect(stream, socket);
     stream.pipe(socket);
     // A client that half-closed while we were connecting has nothing more to send.
     if (socket.readableEnded) stream.end();
