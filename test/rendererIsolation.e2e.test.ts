@@ -3,8 +3,10 @@
 // Electron suite in test/electron/ checks the same from the real window where it can run). The
 // renderer is the built one; window.tunnelvision is made by the real main/preload.ts, bundled with a
 // stand-in for the `electron` module that carries ipcRenderer.invoke over a WebSocket to main's real
-// handlers (app/host/ipcHandlers.ts) and a real EngineService. The window's own settings
-// (main/webPreferences.ts) are checked here too, without Electron.
+// handlers (app/host/ipcHandlers.ts) and a real EngineService. What Chromium cannot show is
+// Electron's context isolation itself (the preload runs here as the page's first script, in the
+// page's world), so the checks are on what the page can see and do; the window's settings that
+// turn isolation on (main/webPreferences.ts) are checked at the end, without Electron.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -87,9 +89,9 @@ function startMain(renderer: string, preload: () => string): Promise<string> {
     if (path === '/csp-probe.js') return void res.writeHead(200, headers(path)).end(CSP_PROBE);
     const file = normalize(join(renderer, decodeURIComponent(path)));
     if (!file.startsWith(renderer + sep)) return void res.writeHead(404).end();
-    // The header main adds to the app's own files in Electron (hardenSession), on top of the meta
-    // policy in the built index.html. It is in force before the preload runs, as there.
-    // The preload goes first in the document, before the page's own scripts, as in Electron.
+    // Every file gets the header main adds to the app's own files in Electron (hardenSession), on
+    // top of the meta policy in the built index.html, so it is in force before the preload runs, as
+    // there. The preload goes first in the document, before the page's own scripts.
     readFile(file).then(
       (body) => res.writeHead(200, headers(file)).end(file.endsWith('index.html') ? body.toString('utf8').replace('<head>', '<head><script src="./preload.js"></script>') : body),
       () => res.writeHead(404).end(),
@@ -98,7 +100,7 @@ function startMain(renderer: string, preload: () => string): Promise<string> {
   wss = new WebSocketServer({ server, path: '/ipc' });
   wss.on('connection', (ws) => {
     let appUrl: string | undefined;
-    const stopEvents = forwardEvents(engine as unknown as TunnelClient, (channel, payload) => ws.send(JSON.stringify({ t: 'event', channel, payload })));
+    const stopEvents = forwardEvents(engine, (channel, payload) => ws.send(JSON.stringify({ t: 'event', channel, payload })));
     ws.on('close', stopEvents);
     ws.on('message', (data: Buffer) => {
       const msg = JSON.parse(data.toString('utf8')) as { id: number; channel: string; args: unknown[]; senderUrl: string };
@@ -108,7 +110,7 @@ function startMain(renderer: string, preload: () => string): Promise<string> {
       const method = handlers.get(msg.channel);
       // What Electron's ipcRenderer.invoke rejects with for a channel main never registered.
       if (!method) return ws.send(JSON.stringify({ t: 'ret', id: msg.id, ok: false, message: `No handler registered for '${msg.channel}'` }));
-      const handle = createIpcHandler({ client: engine as unknown as TunnelClient, appUrl });
+      const handle = createIpcHandler({ client: engine, appUrl });
       void handle(method, msg.senderUrl, msg.args).then((value) => ws.send(JSON.stringify({ t: 'ret', id: msg.id, ok: true, value })));
     });
   });
