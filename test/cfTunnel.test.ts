@@ -13,6 +13,7 @@ import { Tunnel, type LogEntry, type TunnelState } from '../app/engine/tunnel.js
 import type { CloudFoundryProfile } from '../app/profiles/schema.js';
 import { formatErrors, parseProfile } from '../app/profiles/validate.js';
 import { EngineHost } from '../app/host/engineHost.js';
+import { crashReport } from '../app/shared/crash.js';
 import { SecretStore } from '../app/host/secretStore.js';
 import { EngineService } from '../app/service/engineService.js';
 import { events } from '../app/shared/contract.js';
@@ -134,6 +135,17 @@ describe('a Cloud Foundry tunnel', () => {
     expect(await world.db.query('SELECT greeting FROM items WHERE id = 1', { host: '127.0.0.1', port })).toBe(world.db.greeting);
     expect(world.foundation.proxyLogins.at(-1)).toEqual({ username: `cf:${world.app.processGuid}/0`, ok: true });
     if (world.netns) expect(await directConnect(world.db.host, world.db.port)).toBe('EHOSTUNREACH');
+  });
+
+  it('names every secret it obtained to the crash report, which prints none of them', async () => {
+    world.writeCfConfig();
+    const config = JSON.parse(readFileSync(join(world.cfHome, '.cf', 'config.json'), 'utf8')) as { RefreshToken: string };
+    await start(await profile()).next('open');
+    const err = new Error(`mysql://${world.db.user}:${world.db.password}@db refused; refresh ${config.RefreshToken}`);
+    const report = crashReport('tunnelvision', 'exception', err);
+    expect(report).not.toContain(world.db.password);
+    expect(report).not.toContain(config.RefreshToken);
+    expect(report).toContain(`mysql://${world.db.user}:[redacted]@db refused; refresh [redacted]`);
   });
 
   it('reuses the cf CLI login and refreshes its expired access token, asking no password', async () => {

@@ -49,7 +49,9 @@ export async function findCfCliLogin(api: string, cfHome?: string): Promise<CfCl
     if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
     config = parsed as Record<string, unknown>;
   } catch (err) {
-    return { ok: false, reason: `${file} is not valid JSON (${(err as Error).message})` };
+    // Not JSON.parse's message: it quotes the text around the fault, which may be part of a token.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    return { ok: false, reason: `${file} is not valid JSON${at ? ` (at character ${at})` : ''}` };
   }
   if (!SUPPORTED_VERSIONS.has(config.ConfigVersion as number)) {
     return { ok: false, reason: `${file} has ConfigVersion ${JSON.stringify(config.ConfigVersion)}; Tunnelvision reads versions 3 and 4 (cf CLI 6 to 8)` };

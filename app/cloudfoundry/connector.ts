@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { CloudFoundryProfile } from '../profiles/schema.js';
 import type { Prompter, SecretKeeper, SecretResolver } from '../engine/prompts.js';
 import type { Connection, Connector, ForwardTarget } from '../engine/tunnel.js';
+import { rememberSecret } from '../shared/crash.js';
 import { TunnelError } from '../shared/errors.js';
 import { findCfCliLogin, updateCfCliTokens } from './cfCliConfig.js';
 import { CloudController, discover, resolveInstance, type Discovery } from './cloudController.js';
@@ -141,6 +142,7 @@ class CloudFoundryConnector implements CloudFoundryTunnelConnector {
     this.service = undefined;
     if (p.target) return { host: p.target.host, port: p.target.port };
     const creds = await findService(cc, appGuid, p.app, p.service!);
+    rememberSecret(creds.password);
     const local = { host: p.local.bindHost, port: p.local.bindPort };
     this.service = { creds, local };
     return { host: creds.host, port: creds.port, ...(isMysql(creds) ? { service: mysqlConnection(creds, local, this.deps.showPassword) } : {}) };

@@ -1,6 +1,7 @@
 // Tokens from UAA, the way the cf CLI gets them: client `cf` with an empty secret, the password
 // grant once, then refresh_token grants; an access token is refreshed when it expires within 60 s
 // and once more when an API answers 401. One-time SSH codes come from /oauth/authorize.
+import { rememberSecret } from '../shared/crash.js';
 import { TunnelError } from '../shared/errors.js';
 import { json, request, type HttpOptions, type HttpResponse } from './http.js';
 
@@ -76,6 +77,8 @@ export class UaaTokens {
     private readonly http: () => HttpOptions,
   ) {
     this.access = access;
+    rememberSecret(refresh);
+    rememberSecret(access);
   }
 
   /** Logs in with the password grant; the password is used once and not kept. */
@@ -119,6 +122,8 @@ export class UaaTokens {
       throw new TunnelError('PROTOCOL', `${hop} answered the token refresh with HTTP ${res.status} (${description}).`, { hop });
     }
     this.access = access;
+    rememberSecret(access);
+    rememberSecret(refresh);
     if (refresh && refresh !== this.refresh) {
       this.refresh = refresh;
       this.onNewRefreshToken?.({ refresh, access: this.access! });
@@ -144,7 +149,10 @@ export class UaaTokens {
       }
       const location = res.headers.location;
       const code = res.status < 400 && location ? codeFrom(location) : undefined;
-      if (code) return code;
+      if (code) {
+        rememberSecret(code);
+        return code;
+      }
       if (res.status === 401 || res.status === 403) {
         throw new TunnelError('AUTH_FAILED', `${hop} refused a one-time SSH code for client "${clientId}" (HTTP ${res.status}: ${oauthError(res).description}).`, { hop });
       }

@@ -1,5 +1,6 @@
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
+import { z } from 'zod';
 import '@xyflow/react/dist/style.css';
 import './styles.css';
 import type { TunnelClient } from '../../app/shared/contract.js';
@@ -16,6 +17,9 @@ function Connected({ client, onLost }: { client: TunnelClient; onLost(listener: 
     </ToastProvider>
   );
 }
+
+// The page's CSP forbids eval; zod would probe for it (a CSP violation) before falling back.
+z.config({ jitless: true });
 
 const connection = connect();
 createRoot(document.getElementById('root')!).render(
