@@ -47,7 +47,10 @@ async function start(): Promise<void> {
   const host = new EngineHost({
     entry: ENGINE_ENTRY,
     spawn: (entry): ChildLike => {
-      const child = utilityProcess.fork(entry, [], { serviceName: 'Tunnelvision engine', env: { ...process.env, TUNNELVISION_CONFIG_DIR: userData } });
+      const child = utilityProcess.fork(entry, [], { serviceName: 'Tunnelvision engine', env: { ...process.env, TUNNELVISION_CONFIG_DIR: userData }, stdio: 'pipe' });
+      // The engine prints only its crash report (already redacted); it belongs in the log, not a lost stderr.
+      child.stdout?.on('data', (d: Buffer) => log.info(`engine: ${d.toString().trimEnd()}`));
+      child.stderr?.on('data', (d: Buffer) => log.error(`engine: ${d.toString().trimEnd()}`));
       return {
         postMessage: (m) => child.postMessage(m),
         on: (event: 'message' | 'exit', listener: (arg: never) => void) => void child.on(event as 'message', listener as (m: unknown) => void),
