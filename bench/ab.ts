@@ -81,7 +81,8 @@ async function measure(arm: Arm, run: number): Promise<number> {
   const t = await startTunnel(arm.variant, sshd, spec, knownHosts, sshConfig, extra);
   try {
     if (workload === 'rtt') return percentile(await roundTrips(t.port, 1000, socks(arm.variant, target.port)), 50);
-    if (workload === 'rate') return connectionRate(t.port, 300, 8, socks(arm.variant, target.port));
+    // Awaited here, not returned: the tunnel is stopped in `finally` as soon as this returns.
+    if (workload === 'rate') return await connectionRate(t.port, 300, 8, socks(arm.variant, target.port));
     if (workload === 'open') return t.openMs;
     const cpuBefore = t.pid ? cpuMs(t.pid) : 0;
     const faultsBefore = t.pid ? minorFaults(t.pid) : 0;
