@@ -55,15 +55,16 @@ function release(buf: Buffer): void {
   if (list.length < MAX_FREE_PER_SIZE) list.push(buf);
 }
 
-function makeAllocPacket(block: number, trailer: number, original: (payloadLen: number) => Buffer) {
-  return function allocPacket(this: CipherLike, payloadLen: number): Buffer {
+function makeAllocPacket(block: number, trailer: number) {
+  return function allocPacket(payloadLen: number): Buffer {
     let pktLen = 4 + 1 + payloadLen;
     let padLen = block - ((pktLen - 4) & (block - 1));
     if (padLen < 4) padLen += block;
     pktLen += padLen;
     const size = pktLen + trailer;
-    if (size < MIN_POOLED) return original.call(this, payloadLen);
-    const packet = take(size);
+    // Small packets (a channel opening, a window adjust, a keystroke) come from Node's slab as ssh2's
+    // do; only their padding comes from the batch (a randomFillSync call each showed in connection-rate profiles).
+    const packet = size < MIN_POOLED ? Buffer.allocUnsafe(size) : take(size);
     packet.writeUInt32BE(pktLen - 4, 0);
     packet[4] = padLen;
     padding(packet, 5 + payloadLen, padLen);
@@ -73,7 +74,7 @@ function makeAllocPacket(block: number, trailer: number, original: (payloadLen: 
 
 /** Our layout must match ssh2's own for the sizes that matter, or we leave the class alone. */
 function sameLayout(ours: (n: number) => Buffer, theirs: (n: number) => Buffer): boolean {
-  for (const n of [MIN_POOLED, 16 * 1024 + 3, 32 * 1024 + 9, 32 * 1024 + 13]) {
+  for (const n of [0, 1, 9, 27, MIN_POOLED, 16 * 1024 + 3, 32 * 1024 + 9, 32 * 1024 + 13]) {
     const a = ours(n);
     const b = theirs(n);
     const same = a.length === b.length && a.readUInt32BE(0) === b.readUInt32BE(0) && a[4] === b[4];
@@ -93,7 +94,7 @@ function patchCipherClass(client: Client): void {
   const layout = LAYOUTS[proto.constructor.name];
   if (!layout || typeof proto.allocPacket !== 'function') return;
   const original = proto.allocPacket;
-  const allocPacket = makeAllocPacket(layout.block, layout.trailer, original);
+  const allocPacket = makeAllocPacket(layout.block, layout.trailer);
   if (!sameLayout((n) => allocPacket.call(cipher, n), (n) => original.call(cipher, n))) return;
   proto.allocPacket = allocPacket;
 }
