@@ -283,21 +283,30 @@ function whatLimitsIt(): string[] {
       'Not tried for lack of time: spreading the 8 streams over two SSH sessions (two sshd processes) and/or a worker thread per session. On two cores already shared by sshd, the client and the sink, ' +
       'a second session mostly moves work around (and a worker adds a copy per chunk between threads); with more cores it is the lever that can beat single-threaded OpenSSH.',
     '',
-    '-R carries data the other way through Tunnelvision: ssh2 owns the SSH socket\'s reads and decrypts each packet in place in the read buffer, handing views of it to the channel, ' +
-      'so those buffers live until the local target has taken the bytes; the shared-buffer read cannot apply there without changing ssh2. ' +
+    '-R (and every download) carries data the other way: ssh2 reads the SSH socket, decrypts each packet in place in the read buffer and hands views of it to the channel. ' +
+      'Node gave every read a fresh 64 KiB buffer, and each lived until the local socket had sent its bytes. Now the SSH socket reads into one buffer (256 KiB once reuse is steady), read into again only when every packet in it was channel data that its socket took at once, ' +
+      'and channel data goes straight to that socket (app/engine/sharedRead.ts). Measured with bench/ab.ts on a quiet machine (256 MiB, 5 alternating runs): -R one stream 247 → 304 MiB/s (0.63× → 0.77× OpenSSH), CPU 3164 → 2148 µs/MiB. ' +
+      'Tried and dropped: corking the target socket for the packets of one read (one writev instead of one write per packet: 281 → 261 MiB/s). What is left is the write per 32 KiB packet to the target (`writeBuffer`, ~40 % of busy time, ' +
+      'including the receiving side of loopback TCP) and the decryption (~22 %). ' +
       '-J is faster than OpenSSH because OpenSSH runs the hop as a second `ssh -W` process joined by pipes, where Tunnelvision carries the inner session over a channel in the same process.',
     '',
     '### Latency and connection rate',
     '',
     'A 1-byte round trip crosses the tunnel process twice; each crossing is a libuv wake-up, a stream event, an ssh2 packet built and encrypted in JavaScript and a write, where `ssh` runs one poll loop in C. ' +
       'The p99 (about 2 ms against OpenSSH\'s 0.3 ms) is the occasional garbage collection or timer turn of the Node event loop landing on a round trip. ' +
-      'Each new connection adds a channel open to sshd (the same for OpenSSH) and the Node socket, stream and ssh2 channel objects with their listeners; that per-connection JavaScript, not the network, sets the rate.',
+      'Each new connection adds a channel open to sshd (the same for OpenSSH) and the Node socket, stream and ssh2 channel objects with their listeners; that per-connection JavaScript, not the network, sets the rate. ' +
+      'Small packets (a channel opening or closing, a keystroke) now take their padding from the same batch of random bytes as bulk ones, where a `randomFillSync` call each was ~5 % of the CLI\'s CPU in this workload ' +
+      '(bench/ab.ts --workload rate, 7 alternating runs: 812 → 885 conn/s). Tried and dropped: corking the SSH socket while small packets are written, until the next tick (one write for a channel\'s EOF and close): +11 % in one run, −2 % in the next, and p50 round trip 0.16 → 0.17 ms.',
     '',
     '### Open time',
     '',
-    'Most of the time to "open" is Node starting and loading modules before the first byte is sent: zod (the profile schemas, which validate every `connect`), ssh2 and commander ' +
-      'are several hundred files; `connect` no longer loads the demo server (node:http), profile import/export or the crypto report. Node 20 has no module compile cache ' +
-      '(`module.enableCompileCache` is Node ≥ 22.1); a bundled CLI or a V8 startup snapshot is what is left, and OpenSSH is a single C binary that starts in a millisecond or two.',
+    'Most of the time to "open" is Node starting and loading the CLI before the first byte is sent; OpenSSH is a single C binary that starts in a millisecond or two. ' +
+      'Node 20 has no module compile cache (`module.enableCompileCache` is Node ≥ 22.1), and loading zod, ssh2, commander and the app as several hundred ES module files, each resolved, read and compiled, took most of it. ' +
+      'The command now runs them bundled into one script (scripts/build-cli.mjs) that it compiles from a V8 code cache kept beside it. bench/ab.ts --workload open, 15 alternating runs on a quiet machine: ' +
+      'modules 430 ms, bundle 345 ms, bundle with its code cache 293 ms (OpenSSH 197 ms). Of what is left (6 runs timed inside the process, medians): Node\'s own start to the first line of the bin ~100 ms (as for `node -e 0` here), reading the bundle and its cache ~20 ms, deserialising the cache ~25 ms, ' +
+      'running the modules\' top levels ~70 ms (zod building the profile schemas, ssh2 checking its crypto and loading node:http/https/tls for its HTTP agents, commander building every subcommand), including 3–4 young-generation garbage collections (~25 ms, gone with `--min-semi-space-size=16`, ' +
+      'a flag only node\'s command line takes), the connect plan ~15 ms, then the SSH handshake and authentication with sshd ~70 ms. Tried and dropped: a V8 startup snapshot (`--snapshot-blob` is also a command-line flag, so a second process); ' +
+      'minifying names too (no faster than whitespace and syntax only, and stack traces would lose their names); leaving zod\'s 40 locales out of the bundle and the Cloud Foundry modules out of `connect` (each under the noise, a few ms).',
     '',
     '### Where the CLI spends its time under one saturating -L stream',
     '',
