@@ -80,7 +80,14 @@ const hopOf = (sshd: Sshd) => `${sshd.user}@127.0.0.1:${sshd.port}`;
 
 /** SIGSTOP sshd and its session processes: the TCP connections stay up, nothing answers. */
 function freeze(sshd: Sshd): void {
-  for (const pid of [...descendants(sshd.pid!), sshd.pid!]) process.kill(pid, 'SIGSTOP');
+  for (const pid of [...descendants(sshd.pid!), sshd.pid!]) {
+    try {
+      process.kill(pid, 'SIGSTOP');
+    } catch (err) {
+      // A child that exited between listing and stopping (an earlier session's) has nothing to freeze.
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
 }
 
 describe('a dropped session', () => {
