@@ -105,9 +105,16 @@ export function splice(sock: Socket, stream: Duplex): void {
   if (!readIntoSharedBuffer(sock, stream)) sock.pipe(stream);
   writeChannelDirect(stream, sock);
   stream.pipe(sock);
+  let ended = false;
   const destroyBoth = () => {
+    if (ended) return;
+    ended = true;
     sock.destroy();
-    stream.destroy();
+    // ssh2's Channel.destroy() is end() then close(), and end() on a finished stream builds (and
+    // drops) an error with its stack: a cost paid by nearly every connection that closes cleanly.
+    const channel = stream as Duplex & { close?: () => void };
+    if (stream.writableEnded && typeof channel.close === 'function') channel.close();
+    else stream.destroy();
   };
   sock.once('error', destroyBoth);
   stream.once('error', destroyBoth);
