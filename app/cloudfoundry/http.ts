@@ -1,8 +1,8 @@
 // HTTP to Cloud Controller and UAA with node:https directly: TLS verification can be switched off
 // for lab foundations (fetch cannot), a CA can be given, and redirects are never followed (the
 // one-time code arrives in a redirect's Location).
-import http, { type IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestOptions } from 'node:https';
 import { socketError } from '../engine/session.js';
 import { TunnelError } from '../shared/errors.js';
 
@@ -40,16 +40,18 @@ export function hopName(role: 'api' | 'uaa' | 'ssh-proxy', url: string): string 
 }
 
 export function request(req: HttpRequest, opts: HttpOptions, hop: string): Promise<HttpResponse> {
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    return Promise.reject(new TunnelError('CONFIG_INVALID', `"${req.url}" is not a URL.`, { hop }));
+  }
+  const secure = url.protocol === 'https:';
+  // Loaded on first use: node:https brings node:tls, about 17 ms of every CLI start, and most never
+  // talk to a foundation. getBuiltinModule, not import(): the bundled CLI runs inside vm.Script.
+  const send = secure ? process.getBuiltinModule('node:https').request : process.getBuiltinModule('node:http').request;
   return new Promise((resolve, reject) => {
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      reject(new TunnelError('CONFIG_INVALID', `"${req.url}" is not a URL.`, { hop }));
-      return;
-    }
-    const secure = url.protocol === 'https:';
-    const options: https.RequestOptions = {
+    const options: RequestOptions = {
       method: req.method,
       headers: { accept: 'application/json', 'user-agent': 'tunnelvision', ...req.headers, ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}) },
       timeout: opts.timeoutMs,
@@ -63,7 +65,7 @@ export function request(req: HttpRequest, opts: HttpOptions, hop: string): Promi
       reject(err);
     };
     const onAbort = () => fail(new TunnelError('CONNECTION_LOST', 'Connection attempt cancelled.', { hop }));
-    const outgoing = (secure ? https : http).request(url, options, (res) => {
+    const outgoing = send(url, options, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (d: Buffer) => {
