@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tunnel } from '../app/engine/tunnel.js';
 import { Sshd } from './support/sshd.js';
 import { freePort } from './support/net.js';
-import { tcpServer, type TcpTarget } from './support/servers.js';
+import { sendAndHash, tcpServer, type TcpTarget } from './support/servers.js';
 import { profileFor } from './support/profiles.js';
 
 const MiB = 1024 * 1024;
@@ -104,23 +104,6 @@ function download(port: number, size: number, slow: boolean): Promise<string> {
   });
 }
 
-/** Sends `size` random bytes to `port`, half-closes, and resolves with [sent hash, reply]. */
-function upload(port: number, size: number): Promise<{ sent: string; reply: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = randomBytes(size);
-    const sock = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    let reply = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => (reply += d));
-    sock.on('error', reject);
-    sock.on('end', () => {
-      sock.end();
-      resolve({ sent: createHash('sha256').update(payload).digest('hex'), reply });
-    });
-    sock.end(payload);
-  });
-}
-
 describe('the download half of a forwarded connection', () => {
   it('carries a -L download through many SSH windows intact, to a fast reader and to a slow one', async () => {
     const bindPort = await freePort();
@@ -157,7 +140,7 @@ describe('the download half of a forwarded connection', () => {
 
   it('carries a -R upload intact to a local target that reads slower than the tunnel', async () => {
     await withTunnel([{ type: 'remote', bindPort: 0, targetHost: '127.0.0.1', targetPort: slowHash.port }], async (port) => {
-      const results = await Promise.all([upload(port, 16 * MiB + 5), upload(port, 6 * MiB), upload(port, 1)]);
+      const results = await Promise.all([sendAndHash(port, 16 * MiB + 5), sendAndHash(port, 6 * MiB), sendAndHash(port, 1)]);
       for (const r of results) expect(r.reply).toBe(r.sent);
     });
   });

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { cloudFoundryConnector, loginSecretRef, type CloudFoundryTunnelConnector } from '../cloudfoundry/connector.js';
-import type { EventPayload, MethodResult, PromptAnswer, PromptRequest, TunnelService } from '../shared/contract.js';
+import type { EventPayload, ImportReport, MethodResult, PromptAnswer, PromptRequest, TunnelService } from '../shared/contract.js';
 import type { EventName } from '../shared/contract.js';
 import { Emitter } from '../shared/emitter.js';
 import { TunnelError } from '../shared/errors.js';
@@ -96,14 +96,7 @@ export class EngineService extends Emitter<Events> implements TunnelService {
   }
 
   importProfiles(json: string): Promise<MethodResult<'importProfiles'>> {
-    let changed: string[] = [];
-    return this.edit((all) => {
-      const result = importProfiles(all, json);
-      if ('error' in result) return { ok: false as const, error: result.error };
-      all.splice(0, all.length, ...result.profiles);
-      changed = [...result.report.added, ...result.report.updated];
-      return { ok: true as const, report: result.report };
-    }, () => changed);
+    return this.mergeImport(json, (report) => ({ report }));
   }
 
   async importSshConfig(path?: string): Promise<MethodResult<'importSshConfig'>> {
@@ -122,14 +115,18 @@ export class EngineService extends Emitter<Events> implements TunnelService {
     const parsed = importSshConfig(config);
     if (!parsed.ok) return { ok: false as const, error: formatErrors(parsed.errors).replace(/\n/g, '; ') };
     const hostSkips = parsed.value.skipped.map((s) => ({ entry: `Host ${s.alias}`, reason: s.reason.replace(/\n/g, '; ') }));
-    const json = JSON.stringify(parsed.value.profiles);
+    return this.mergeImport(JSON.stringify(parsed.value.profiles), (report) => ({ path: file, report: { ...report, skipped: [...hostSkips, ...report.skipped] } }));
+  }
+
+  /** Merges an export's profiles into the saved ones by id, under the store's lock; says which changed. */
+  private mergeImport<T extends object>(json: string, success: (report: ImportReport) => T): Promise<({ ok: true } & T) | { ok: false; error: string }> {
     let changed: string[] = [];
     return this.edit((all) => {
       const result = importProfiles(all, json);
       if ('error' in result) return { ok: false as const, error: result.error };
       all.splice(0, all.length, ...result.profiles);
       changed = [...result.report.added, ...result.report.updated];
-      return { ok: true as const, path: file, report: { ...result.report, skipped: [...hostSkips, ...result.report.skipped] } };
+      return { ok: true as const, ...success(result.report) };
     }, () => changed);
   }
 
