@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { CloudFoundryProfile } from '../profiles/schema.js';
 import type { Prompter, SecretKeeper, SecretResolver } from '../engine/prompts.js';
 import type { Connection, Connector, ForwardTarget } from '../engine/tunnel.js';
-import { rememberSecret } from '../shared/crash.js';
+import { forgetSecret, rememberSecret } from '../shared/crash.js';
 import { TunnelError } from '../shared/errors.js';
 import { findCfCliLogin, updateCfCliTokens } from './cfCliConfig.js';
 import { CloudController, discover, resolveInstance, type Discovery } from './cloudController.js';
@@ -117,11 +117,15 @@ class CloudFoundryConnector implements CloudFoundryTunnelConnector {
     const [host, port] = splitEndpoint(found.sshEndpoint);
     const proxyHop = hopName('ssh-proxy', `ssh://${found.sshEndpoint}`);
     const username = `cf:${instance.processGuid}/${instance.index}`;
-    const open = async () =>
-      openProxySession(
-        { host, port, hop: proxyHop, username, code: await tokens.sshCode(found.sshOAuthClient), fingerprint: found.sshFingerprint, keepalive: p.keepalive, timeoutMs: p.connectTimeoutSeconds * 1000 },
-        signal,
-      );
+    const open = async () => {
+      const code = await tokens.sshCode(found.sshOAuthClient);
+      try {
+        return await openProxySession({ host, port, hop: proxyHop, username, code, fingerprint: found.sshFingerprint, keepalive: p.keepalive, timeoutMs: p.connectTimeoutSeconds * 1000 }, signal);
+      } finally {
+        // Single-use: once offered it is spent, and the crash report's set need not keep one per connect.
+        forgetSecret(code);
+      }
+    };
     // A code can be spent or expire between asking and using it (a slow link, a clock step); a second fresh one settles that.
     const session = await open().catch((err: unknown) => {
       if (err instanceof TunnelError && err.code === 'AUTH_FAILED' && !signal.aborted) return open();

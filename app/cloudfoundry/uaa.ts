@@ -1,7 +1,7 @@
 // Tokens from UAA, the way the cf CLI gets them: client `cf` with an empty secret, the password
 // grant once, then refresh_token grants; an access token is refreshed when it expires within 60 s
 // and once more when an API answers 401. One-time SSH codes come from /oauth/authorize.
-import { rememberSecret } from '../shared/crash.js';
+import { forgetSecret, rememberSecret } from '../shared/crash.js';
 import { TunnelError } from '../shared/errors.js';
 import { json, request, type HttpOptions, type HttpResponse } from './http.js';
 
@@ -121,10 +121,12 @@ export class UaaTokens {
       }
       throw new TunnelError('PROTOCOL', `${hop} answered the token refresh with HTTP ${res.status} (${description}).`, { hop });
     }
+    forgetSecret(this.access);
     this.access = access;
     rememberSecret(access);
-    rememberSecret(refresh);
     if (refresh && refresh !== this.refresh) {
+      forgetSecret(this.refresh);
+      rememberSecret(refresh);
       this.refresh = refresh;
       this.onNewRefreshToken?.({ refresh, access: this.access! });
     }

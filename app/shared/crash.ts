@@ -16,6 +16,11 @@ export function rememberSecret(value: unknown): void {
   if (typeof value === 'string' && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
 }
 
+/** A secret that is spent or replaced (a redeemed one-time code, an old access token): the set stays as large as what is live. */
+export function forgetSecret(value: unknown): void {
+  if (typeof value === 'string') secrets.delete(value);
+}
+
 export function redact(text: string): string {
   let out = text;
   // Longest first, so a secret that contains another is replaced whole.
