@@ -105,16 +105,25 @@ export function splice(sock: Socket, stream: Duplex): void {
   if (!readIntoSharedBuffer(sock, stream)) sock.pipe(stream);
   writeChannelDirect(stream, sock);
   stream.pipe(sock);
+  // ssh2's Channel.destroy() is end() then close(), and end() on a finished stream builds (and
+  // drops) an error with its stack. Node itself calls destroy() on a duplex whose both halves are
+  // done (autoDestroy), so nearly every connection that closes cleanly paid for that error.
+  const channel = stream as Duplex & { close?: () => void };
+  if (typeof channel.close === 'function') {
+    const close = channel.close;
+    const destroy = stream.destroy;
+    stream.destroy = function (this: Duplex, err?: Error) {
+      if (!this.writableEnded) return destroy.call(this, err);
+      close.call(this);
+      return this;
+    };
+  }
   let ended = false;
   const destroyBoth = () => {
     if (ended) return;
     ended = true;
     sock.destroy();
-    // ssh2's Channel.destroy() is end() then close(), and end() on a finished stream builds (and
-    // drops) an error with its stack: a cost paid by nearly every connection that closes cleanly.
-    const channel = stream as Duplex & { close?: () => void };
-    if (stream.writableEnded && typeof channel.close === 'function') channel.close();
-    else stream.destroy();
+    stream.destroy();
   };
   sock.once('error', destroyBoth);
   stream.once('error', destroyBoth);
