@@ -36,6 +36,8 @@ const profDir = opt('--prof', '');
 const withOpenssh = !flag('--no-openssh');
 const withDirect = flag('--direct');
 const withJump = flag('--jump');
+const warmup = Number(opt('--warm', '0'));
+const conns = Number(opt('--conns', '300'));
 
 interface Arm {
   label: string;
@@ -77,17 +79,34 @@ const socks = (v: Variant, port: number) => (kind === '-D' && v !== 'direct' ? {
 async function measure(arm: Arm, run: number): Promise<number> {
   const target = workload === 'throughput' ? sink : echo;
   const spec: TunnelSpec = { kind, port: await freePort(), targetPort: target.port, ...(bastion ? { jump: bastion } : {}) };
-  const extra: TunnelExtra = { ...arm.extra, ...(profDir && arm.variant === 'tunnelvision' ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${arm.label}-${run}.cpuprofile`] } : {}) };
+  // NODE_ARGS=… in an arm: flags for node's command line, space-separated.
+  const nodeArgs = arm.extra.env?.NODE_ARGS?.split(' ') ?? [];
+  const extra: TunnelExtra = { ...arm.extra, ...(nodeArgs.length ? { nodeArgs } : {}), ...(profDir && arm.variant === 'tunnelvision' ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${arm.label}-${run}.cpuprofile`] } : {}) };
   const t = await startTunnel(arm.variant, sshd, spec, knownHosts, sshConfig, extra);
   try {
-    if (workload === 'rtt') return percentile(await roundTrips(t.port, 1000, socks(arm.variant, target.port)), 50);
+    if (workload === 'rtt') return percentile(await roundTrips(t.port, 1000, socks(arm.variant, target.port), warmup), 50);
     // Awaited here, not returned: the tunnel is stopped in `finally` as soon as this returns.
-    if (workload === 'rate') return await connectionRate(t.port, 300, 8, socks(arm.variant, target.port));
+    if (workload === 'rate') {
+      if (warmup > 0) await connectionRate(t.port, warmup, 8, socks(arm.variant, target.port));
+      const before = t.pid ? cpuMs(t.pid) : 0;
+      const rate = await connectionRate(t.port, conns, 8, socks(arm.variant, target.port));
+      if (t.pid) cpu.set(arm.label, [...(cpu.get(arm.label) ?? []), ((cpuMs(t.pid) - before) / conns) * 1000]);
+      return rate;
+    }
     if (workload === 'open') return t.openMs;
     const cpuBefore = t.pid ? cpuMs(t.pid) : 0;
     const faultsBefore = t.pid ? minorFaults(t.pid) : 0;
+    // SESSIONS=N in an arm: N tunnel processes (an SSH session each), the streams dealt among them:
+    // the most that spreading streams over sessions and cores could give.
+    const sessions = Number(arm.extra.env?.SESSIONS ?? 1);
+    const more = arm.variant === 'tunnelvision' ? await Promise.all(Array.from({ length: sessions - 1 }, async () => startTunnel(arm.variant, sshd, { ...spec, port: await freePort() }, knownHosts, sshConfig, arm.extra))) : [];
+    const ports = [t.port, ...more.map((m) => m.port)];
     const started = performance.now();
-    await Promise.all(Array.from({ length: streams }, () => throughput(t.port, bytes / streams, socks(arm.variant, target.port))));
+    try {
+      await Promise.all(Array.from({ length: streams }, (_, i) => throughput(ports[i % ports.length]!, bytes / streams, socks(arm.variant, target.port))));
+    } finally {
+      await Promise.all(more.map((m) => m.stop()));
+    }
     const mibs = bytes / MiB / ((performance.now() - started) / 1000);
     if (t.pid) faults.set(arm.label, [...(faults.get(arm.label) ?? []), (minorFaults(t.pid) - faultsBefore) / (bytes / MiB)]);
     if (t.pid) rss.set(arm.label, [...(rss.get(arm.label) ?? []), rssBytes(t.pid) / MiB]);
@@ -127,6 +146,6 @@ for (const arm of arms) {
   const m = median(samples.get(arm.label)!);
   const c = cpu.get(arm.label);
   const r = rss.get(arm.label);
-  const cpuText = (c ? `  CPU ${median(c).toFixed(0)} µs/MiB${cpuBase ? ` (${(median(c) / cpuBase).toFixed(2)}×)` : ''}` : '') + (r ? `  RSS after ${median(r).toFixed(0)} MiB` : '') + (faults.get(arm.label) ? `  faults ${median(faults.get(arm.label)!).toFixed(0)}/MiB` : '');
+  const cpuText = (c ? `  CPU ${median(c).toFixed(0)} µs/${workload === 'rate' ? 'conn' : 'MiB'}${cpuBase ? ` (${(median(c) / cpuBase).toFixed(2)}×)` : ''}` : '') + (r ? `  RSS after ${median(r).toFixed(0)} MiB` : '') + (faults.get(arm.label) ? `  faults ${median(faults.get(arm.label)!).toFixed(0)}/MiB` : '');
   process.stdout.write(`  ${arm.label.padEnd(20)} ${m.toFixed(2).padStart(9)}${base ? `  ${(m / base).toFixed(2)}× OpenSSH` : ''}${cpuText}   [${samples.get(arm.label)!.map((x) => x.toFixed(1)).join(', ')}]\n`);
 }

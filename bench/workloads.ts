@@ -101,25 +101,32 @@ export async function throughput(port: number, bytes: number, socks?: { port: nu
   return bytes / (1 << 20) / seconds;
 }
 
-/** 1-byte request/response round trips: returns the sorted latencies in ms. */
-export async function roundTrips(port: number, count: number, socks?: { port: number }): Promise<number[]> {
+/**
+ * 1-byte request/response round trips: returns the sorted latencies in ms of the last `count`,
+ * after `warmup` untimed ones (a tunnel in use is long-lived: its first exchanges are not its steady state).
+ */
+export async function roundTrips(port: number, count: number, socks?: { port: number }, warmup = 0): Promise<number[]> {
   const s = await open(port, socks);
   const times: number[] = [];
   const one = Buffer.from([1]);
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < warmup + count; i++) {
     const t = performance.now();
     await new Promise<void>((resolve) => {
       s.once('data', () => resolve());
       s.write(one);
     });
-    times.push(performance.now() - t);
+    if (i >= warmup) times.push(performance.now() - t);
   }
   s.destroy();
   return times.sort((a, b) => a - b);
 }
 
-/** New connections (connect, 1-byte echo, close) with `parallel` workers: returns connections/s. */
-export async function connectionRate(port: number, total: number, parallel: number, socks?: { port: number }): Promise<number> {
+/**
+ * New connections (connect, 1-byte echo, close) with `parallel` workers: returns connections/s over
+ * `total`, timed after `warmup` untimed ones.
+ */
+export async function connectionRate(port: number, total: number, parallel: number, socks?: { port: number }, warmup = 0): Promise<number> {
+  if (warmup > 0) await connectionRate(port, warmup, parallel, socks);
   let remaining = total;
   const started = performance.now();
   const worker = async () => {
