@@ -13,7 +13,6 @@ import { checkHostKey, defaultKnownHostsFiles, knownKeyTypes, type HostKeyInfo }
 import type { Prompter, SecretResolver } from './prompts.js';
 import { PREFERRED_CIPHERS, hostKeyAlgorithms } from './algorithms.js';
 import { poolPackets, returnPacketsAfterWrite } from './packetPool.js';
-import { batchSmallWrites } from './writeBatch.js';
 import { readSessionIntoPool } from './sharedRead.js';
 
 export interface SessionOptions {
@@ -347,7 +346,6 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
     };
     // Before ssh2 writes anything: pooled packets come back once this socket has written them.
     returnPacketsAfterWrite(o.sock);
-    batchSmallWrites(o.sock);
     armTimer();
     client.connect(config);
   });
