@@ -183,11 +183,13 @@ export function buildProgram(): Command {
     .description('check this installation: versions, ssh2 native crypto, CPU AES support')
     .action(async () => {
       const { cryptoReport } = await import('../engine/nativeCrypto.js');
+      const { preferredCiphers } = await import('../engine/algorithms.js');
       const report = cryptoReport();
       const lines = [
         `tunnelvision ${VERSION}, Node.js ${process.versions.node}`,
         `ssh2 native crypto binding: ${report.nativeBinding ? 'loaded' : 'NOT loaded (tunnels work, with slower ciphers; run npm rebuild ssh2)'}`,
-        `CPU AES instructions: ${report.aesNi === undefined ? 'unknown (cpu-features not installed)' : report.aesNi ? 'yes (aes128-gcm preferred)' : 'no (chacha20-poly1305 is faster here)'}`,
+        `CPU AES instructions: ${report.aesNi === undefined ? 'unknown (cpu-features not installed)' : report.aesNi ? 'yes' : 'no'}`,
+        `cipher preference (when a profile or -c names none): ${preferredCiphers(report).join(', ')}`,
         `profiles: ${defaultConfigDir()}`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);

@@ -4,7 +4,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import ssh2, { type Client, type ConnectConfig } from 'ssh2';
 import type { Keepalive } from '../profiles/schema.js';
-import { PREFERRED_CIPHERS } from '../engine/algorithms.js';
+import { defaultCiphers } from '../engine/algorithms.js';
 import { describeKey } from '../engine/hostKeys.js';
 import { Session, socketError } from '../engine/session.js';
 import { TunnelError } from '../shared/errors.js';
@@ -124,7 +124,7 @@ export async function openProxySession(login: ProxyLogin, signal: AbortSignal): 
       readyTimeout: 0,
       keepaliveInterval: login.keepalive.intervalSeconds * 1000,
       keepaliveCountMax: login.keepalive.countMax,
-      algorithms: { cipher: PREFERRED_CIPHERS as Algorithms['cipher'] },
+      algorithms: { cipher: defaultCiphers() as Algorithms['cipher'] },
       // Password only, as `cf ssh` does: no agent, no keys, no keyboard-interactive.
       authHandler: [{ type: 'password', username: login.username, password: login.code }] as unknown as ConnectConfig['authHandler'],
       hostVerifier: (key: Buffer) => {

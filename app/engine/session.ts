@@ -11,7 +11,7 @@ import { TunnelError } from '../shared/errors.js';
 import { makeAuthHandler, planAttempts } from './auth.js';
 import { checkHostKey, defaultKnownHostsFiles, knownKeyTypes, type HostKeyInfo } from './hostKeys.js';
 import type { Prompter, SecretResolver } from './prompts.js';
-import { PREFERRED_CIPHERS, hostKeyAlgorithms } from './algorithms.js';
+import { defaultCiphers, hostKeyAlgorithms } from './algorithms.js';
 import { poolPackets, returnPacketsAfterWrite } from './packetPool.js';
 import { readSessionIntoPool } from './sharedRead.js';
 
@@ -321,7 +321,7 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
       keepaliveInterval: o.keepalive.intervalSeconds * 1000,
       keepaliveCountMax: o.keepalive.countMax,
       algorithms: {
-        cipher: (o.ciphers ?? PREFERRED_CIPHERS) as Algorithms['cipher'],
+        cipher: (o.ciphers ?? defaultCiphers()) as Algorithms['cipher'],
         serverHostKey: o.serverHostKey as Algorithms['serverHostKey'],
       },
       authHandler: auth.handler,
