@@ -323,17 +323,20 @@ function whatLimitsIt(): string[] {
       'no faster (268 vs 257 MiB/s, CPU 2383 vs 2422 µs/MiB, 3 alternating runs): the cost of a loopback write is in the bytes it moves, not in the call; ' +
       'a larger receive window (top-ups to 1, 2 or 8 MiB: 246, 248 and 172 MiB/s, 5 runs: with 8 MiB more bytes wait in socket queues, so fewer reads can reuse their buffer). ' +
       'What is left is the write to the target (`writeBuffer` in the profile below, including the receiving side of loopback TCP) and the decryption (`decrypt`), plus the JavaScript of ssh2\'s parser per packet. ' +
-      '-J is faster than OpenSSH because OpenSSH runs the hop as a second `ssh -W` process joined by pipes, where Tunnelvision carries the inner session over a channel in the same process.',
+      '-J gains on OpenSSH because OpenSSH runs the hop as a second `ssh -W` process joined by pipes, where Tunnelvision carries the inner session over a channel in the same process.',
     '',
     '### Latency and connection rate',
     '',
     'A 1-byte round trip crosses the tunnel process twice; each crossing is a libuv wake-up, a stream event, an ssh2 packet built and encrypted in JavaScript and a write, where `ssh` runs one poll loop in C. ' +
-      'Once the path is warm (the round trips are timed after untimed ones, for both tools) the median is OpenSSH\'s; the p99 is the occasional garbage collection or timer turn of the Node event loop landing on a round trip. ' +
+      'The round trips are timed after untimed ones, for both tools: timed from the first exchange, the median had included Node compiling the path (1.2–1.55× OpenSSH\'s in earlier runs, against the table above). ' +
+      'What remains above OpenSSH is those JavaScript steps per crossing; the p99 is the occasional garbage collection or timer turn of the Node event loop landing on a round trip. ' +
       'Each new connection adds a channel open to sshd (the same for OpenSSH) and, in the tunnel process, an accepted socket, an ssh2 channel, their streams and listeners, and four or five SSH packets. ' +
       `Row "CPU time of the tunnel process per new connection" is that cost${perConnRatio ? `: ${perConnRatio.toFixed(1)}× OpenSSH's` : ''}; with the sshd, the client and the echo server on the same two cores it sets the rate. ` +
       'Levers pulled (bench/ab.ts --workload rate): small packets take their padding from the same batch of random bytes as bulk ones (a `randomFillSync` call each was ~5 % of the CLI\'s CPU; 812 → 885 conn/s, 7 runs); ' +
-      'the small packets written in one event-loop turn leave in one write (app/engine/writeBatch.ts: strace over 1000 connections, 4997 writes → 1003 writev + 1033 write, the count OpenSSH makes, 2006; 1565 → 1691 conn/s in one 5-run A/B and 994 → 1007 in another an hour later, within this machine\'s noise; p50 round trip unchanged, 0.14 → 0.13 ms over 9 runs); ' +
       'and a cleanly closed channel no longer builds and drops an error with its stack (Node\'s autoDestroy calls ssh2\'s `destroy()`, which calls `end()` on a finished stream; ~3 % of busy time). ' +
+      'Tried and dropped: holding the small packets written in one event-loop turn and writing them together (cork until setImmediate), as OpenSSH writes its output buffer once per poll-loop turn: ' +
+      'strace over 1000 connections showed 4997 writes → 1003 writev + 1033 write (OpenSSH: 2006), but -R connection rate fell 690 → 361 conn/s and -J one-stream throughput 178 → 74 MiB/s ' +
+      '(most likely for -J: the outer channel splits each 32 KiB packet of the inner session into a full packet and a small one, and the small one then held bulk data back); holding them until the end of the callback (nextTick) instead was within the noise. ' +
       'What is left (perf over 1000 warm connections): ~35 % in the kernel (socket set-up and teardown, loopback TCP: `close` and the writes in the profile below), ~50 % in Node and V8 outside compiled JavaScript ' +
       '(megamorphic property loads and calls of the stream machinery, object set-up for each socket and channel, the scavenger, the optimising compiler), only ~6 % in JIT-compiled code: ' +
       'the cost is the generality of Node\'s streams and sockets per connection, not one hot function.',
