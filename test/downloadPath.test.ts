@@ -1,5 +1,6 @@
 // The download half of forwarded connections (server → ssh2 → the connection's socket), which
-// ssh2 reads into reused buffers and writes straight to the socket (app/engine/sharedRead.ts):
+// ssh2 reads into reused buffers and writes straight to the socket (app/engine/sharedRead.ts), and
+// uploads to a target slower than the tunnel, whose bytes wait for the server's window:
 // bytes intact and in order through many SSH windows, with readers slower than the tunnel (the
 // socket queues, the window waits for 'drain'), with many connections sharing each read, and with
 // a target that talks first.
@@ -135,6 +136,14 @@ describe('the download half of a forwarded connection', () => {
         });
         expect(got).toBe(talked[i]);
       }
+    });
+  });
+
+  it('carries -L uploads intact to a target that reads slower than the tunnel (the server\'s window fills)', async () => {
+    const bindPort = await freePort();
+    await withTunnel([{ type: 'local', bindPort, targetHost: '127.0.0.1', targetPort: slowHash.port }], async (port) => {
+      const results = await Promise.all([sendAndHash(port, 24 * MiB + 3), sendAndHash(port, 9 * MiB + 1), sendAndHash(port, 257 * 1024)]);
+      for (const r of results) expect(r.reply).toBe(r.sent);
     });
   });
 
