@@ -309,11 +309,14 @@ function whatLimitsIt(): string[] {
     'ssh2 allocates a fresh buffer per SSH packet (and calls `randomFillSync` for its padding) and Node reads every socket into a fresh 64 KiB buffer; both lived until the next ' +
       'garbage collection, so the heap was a pile of dead buffers and every read and packet touched fresh pages. Either fix alone leaves the pile; together they halve the CPU per MiB. ' +
       'Tried and dropped: corking the SSH socket to write several packets per syscall (worse: 3828 vs 3047 µs/MiB in the same run; OpenSSH also writes one 32 KiB packet per `write`), ' +
-      'turning Nagle back on (no change), and cipher choice (before the two fixes: aes128-gcm 6406, chacha20-poly1305 6328, aes128-ctr with an HMAC 7109 µs/MiB, each in its own run against OpenSSH with the same cipher; AES-GCM stays first where the CPU has AES-NI, chacha20 next). ' +
+      'turning Nagle back on (no change), a larger write high-water mark on the socket downloads go to (16 KiB, Node\'s default; 256 KiB; 1 MiB: 289, 281 and 273 MiB/s on -R, 5 runs), and cipher choice (before the two fixes: aes128-gcm 6406, chacha20-poly1305 6328, aes128-ctr with an HMAC 7109 µs/MiB, each in its own run against OpenSSH with the same cipher; AES-GCM stays first where the CPU has AES-NI, chacha20 next). ' +
       'What is left on CPU (perf): AES-GCM itself (`_aesni_ctr32_ghash_6x`, ~21 % of on-CPU samples), the kernel\'s loopback TCP path (~46 %, the same work OpenSSH\'s `write` pays) and ~15 % of JavaScript per packet and per read. ' +
       'Spreading streams over more than one SSH session, measured at its most favourable: two whole tunnel processes (two sessions, two sshd processes, every core usable), the 8 streams dealt between them ' +
       '(bench/ab.ts SESSIONS=2, 256 MiB, 5 alternating runs): one session 265 MiB/s, two sessions 181 MiB/s, OpenSSH 257 MiB/s. On two cores already shared by two sshd processes, the client and the sink, a second session adds contention and no core to run on, ' +
       'and a worker thread per session would add a copy per chunk between threads on top; it is the lever for machines with more cores than this one, so it is not built.',
+    '',
+    'Since then: uploads read 256 KiB per read of the forwarded connection\'s socket instead of 64 KiB (one callback and one channel write per read, whatever its size): 16 KiB 2891, 64 KiB 2266, 256 KiB 2070 µs/MiB (5 runs; 1 MiB no better). ' +
+      'Without AES instructions chacha20-poly1305 now comes first in the default cipher list (app/engine/algorithms.ts, as ssh2\'s own default does; `tunnelvision doctor` prints the list).',
     '',
     '-R (and every download) carries data the other way: ssh2 reads the SSH socket, decrypts each packet in place in the read buffer and hands views of it to the channel. ' +
       'Node gave every read a fresh 64 KiB buffer, and each lived until the local socket had sent its bytes. Now the SSH socket reads into one buffer (256 KiB once reuse is steady), read into again only when every packet in it was channel data that its socket took at once, ' +
