@@ -10,6 +10,7 @@ import { findPortOwner } from './portOwner.js';
 import type { Dialer } from './session.js';
 import { serveSocks } from './socks.js';
 import { readIntoSharedBuffer, writeChannelDirect } from './sharedRead.js';
+import { closeEndedChannelsQuietly } from './channelClose.js';
 
 export interface ForwardStats {
   /** Connections open now. */
@@ -105,19 +106,7 @@ export function splice(sock: Socket, stream: Duplex): void {
   if (!readIntoSharedBuffer(sock, stream)) sock.pipe(stream);
   writeChannelDirect(stream, sock);
   stream.pipe(sock);
-  // ssh2's Channel.destroy() is end() then close(), and end() on a finished stream builds (and
-  // drops) an error with its stack. Node itself calls destroy() on a duplex whose both halves are
-  // done (autoDestroy), so nearly every connection that closes cleanly paid for that error.
-  const channel = stream as Duplex & { close?: () => void };
-  if (typeof channel.close === 'function') {
-    const close = channel.close;
-    const destroy = stream.destroy;
-    stream.destroy = function (this: Duplex, err?: Error) {
-      if (!this.writableEnded) return destroy.call(this, err);
-      close.call(this);
-      return this;
-    };
-  }
+  closeEndedChannelsQuietly(stream);
   let ended = false;
   const destroyBoth = () => {
     if (ended) return;

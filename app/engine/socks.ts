@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TunnelError } from '../shared/errors.js';
+import { closeEndedChannelsQuietly } from './channelClose.js';
 import { readIntoSharedBuffer, writeChannelDirect } from './sharedRead.js';
 
 export interface SocksRequest {
@@ -335,6 +336,7 @@ export function serveSocks(socket: Socket, connect: SocksConnect, options: Socks
     if (buffered.length > 0) stream.write(buffered);
     buffered = Buffer.alloc(0);
     writeChannelDirect(stream, socket);
+    closeEndedChannelsQuietly(stream);
     stream.pipe(socket);
     // A client that half-closed while we were connecting has nothing more to send.
     if (socket.readableEnded) stream.end();
