@@ -81,7 +81,8 @@ async function measure(arm: Arm, run: number): Promise<number> {
   const spec: TunnelSpec = { kind, port: await freePort(), targetPort: target.port, ...(bastion ? { jump: bastion } : {}) };
   // NODE_ARGS=… in an arm: flags for node's command line, space-separated.
   const nodeArgs = arm.extra.env?.NODE_ARGS?.split(' ') ?? [];
-  const extra: TunnelExtra = { ...arm.extra, ...(nodeArgs.length ? { nodeArgs } : {}), ...(profDir && arm.variant === 'tunnelvision' ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${arm.label}-${run}.cpuprofile`] } : {}) };
+  if (profDir && arm.variant === 'tunnelvision') nodeArgs.push('--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${arm.label}-${run}.cpuprofile`);
+  const extra: TunnelExtra = { ...arm.extra, ...(nodeArgs.length ? { nodeArgs } : {}) };
   const t = await startTunnel(arm.variant, sshd, spec, knownHosts, sshConfig, extra);
   try {
     if (workload === 'rtt') return percentile(await roundTrips(t.port, 1000, socks(arm.variant, target.port), warmup), 50);
@@ -94,31 +95,33 @@ async function measure(arm: Arm, run: number): Promise<number> {
       return rate;
     }
     if (workload === 'open') return t.openMs;
-    const cpuBefore = t.pid ? cpuMs(t.pid) : 0;
-    const faultsBefore = t.pid ? minorFaults(t.pid) : 0;
     // SESSIONS=N in an arm: N tunnel processes (an SSH session each), the streams dealt among them:
-    // the most that spreading streams over sessions and cores could give.
+    // the most that spreading streams over sessions and cores could give. CPU is all of theirs.
     const sessions = Number(arm.extra.env?.SESSIONS ?? 1);
     const more = arm.variant === 'tunnelvision' ? await Promise.all(Array.from({ length: sessions - 1 }, async () => startTunnel(arm.variant, sshd, { ...spec, port: await freePort() }, knownHosts, sshConfig, arm.extra))) : [];
     const ports = [t.port, ...more.map((m) => m.port)];
-    const started = performance.now();
+    const pids = [t, ...more].flatMap((x) => (x.pid ? [x.pid] : []));
+    const cpuOfAll = () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
     try {
+      const cpuBefore = cpuOfAll();
+      const faultsBefore = t.pid ? minorFaults(t.pid) : 0;
+      const started = performance.now();
       await Promise.all(Array.from({ length: streams }, (_, i) => throughput(ports[i % ports.length]!, bytes / streams, socks(arm.variant, target.port))));
+      const mibs = bytes / MiB / ((performance.now() - started) / 1000);
+      if (pids.length) cpu.set(arm.label, [...(cpu.get(arm.label) ?? []), ((cpuOfAll() - cpuBefore) / (bytes / MiB)) * 1000]);
+      if (t.pid) faults.set(arm.label, [...(faults.get(arm.label) ?? []), (minorFaults(t.pid) - faultsBefore) / (bytes / MiB)]);
+      if (t.pid) rss.set(arm.label, [...(rss.get(arm.label) ?? []), rssBytes(t.pid) / MiB]);
+      return mibs;
     } finally {
       await Promise.all(more.map((m) => m.stop()));
     }
-    const mibs = bytes / MiB / ((performance.now() - started) / 1000);
-    if (t.pid) faults.set(arm.label, [...(faults.get(arm.label) ?? []), (minorFaults(t.pid) - faultsBefore) / (bytes / MiB)]);
-    if (t.pid) rss.set(arm.label, [...(rss.get(arm.label) ?? []), rssBytes(t.pid) / MiB]);
-    if (t.pid) cpu.set(arm.label, [...(cpu.get(arm.label) ?? []), ((cpuMs(t.pid) - cpuBefore) / (bytes / MiB)) * 1000]);
-    return mibs;
   } finally {
     await t.stop();
   }
 }
 
 const samples = new Map<string, number[]>();
-/** CPU µs the tunnel process spent per MiB carried: what decides throughput when the cores are shared. */
+/** CPU µs the tunnel processes spent per MiB carried (per connection for --workload rate): what decides throughput when the cores are shared. */
 const cpu = new Map<string, number[]>();
 const rss = new Map<string, number[]>();
 const faults = new Map<string, number[]>();

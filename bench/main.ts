@@ -60,6 +60,13 @@ async function withTunnel<T>(variant: Variant, sshd: Sshd, spec: TunnelSpec, fn:
   }
 }
 
+/** A row of the tunnel processes' CPU time, OpenSSH's and Tunnelvision's medians of what `samples` collected. */
+function pushCpuRow(metric: string, unit: string, samples: Partial<Record<Variant, number[]>>): void {
+  const values: Row['values'] = {};
+  for (const v of ['openssh', 'tunnelvision'] as const) values[v] = median(samples[v]!);
+  rows.push({ metric, unit, higherIsBetter: false, values });
+}
+
 /** Runs `measure` for each variant, alternating the order each round, and records the medians. */
 async function compare(metric: string, unit: string, higherIsBetter: boolean, variants: Variant[], measure: (v: Variant) => Promise<number>): Promise<void> {
   const samples: Partial<Record<Variant, number[]>> = {};
@@ -123,11 +130,7 @@ async function runAll(sshd: Sshd, bastion: Sshd, sink: Target, echo: Target): Pr
         })
       ).value,
     );
-    if (kind === '-L' && !jump) {
-      const values: Row['values'] = {};
-      for (const v of ['openssh', 'tunnelvision'] as const) values[v] = median(cpu[v]!);
-      rows.push({ metric: `${label}: CPU time of the tunnel process per MiB carried, 1 stream`, unit: 'ms/MiB', higherIsBetter: false, values });
-    }
+    if (kind === '-L' && !jump) pushCpuRow(`${label}: CPU time of the tunnel process per MiB carried, 1 stream`, 'ms/MiB', cpu);
     await compare(`${label}: throughput, 8 parallel streams of ${EACH_OF_8 / MiB} MiB`, 'MiB/s', true, VARIANTS, async (v) =>
       (
         await withTunnel(v, sshd, await spec(kind, sink, jump), async (port) => {
@@ -158,11 +161,7 @@ async function runAll(sshd: Sshd, bastion: Sshd, sink: Target, echo: Target): Pr
         })
       ).value,
     );
-    if (kind === '-L' && !jump) {
-      const values: Row['values'] = {};
-      for (const v of ['openssh', 'tunnelvision'] as const) values[v] = median(perConnection[v]!);
-      rows.push({ metric: `${label}: CPU time of the tunnel process per new connection`, unit: 'µs', higherIsBetter: false, values });
-    }
+    if (kind === '-L' && !jump) pushCpuRow(`${label}: CPU time of the tunnel process per new connection`, 'µs', perConnection);
   }
 
   log('open time and memory');
@@ -280,7 +279,7 @@ function targets(): TargetCheck[] {
 
 /** Why the targets not reached are not, with this run's profile of the CLI under a saturating stream. */
 function whatLimitsIt(): string[] {
-  const cpu = rows.find((r) => /CPU time of the tunnel process/.test(r.metric));
+  const cpu = rows.find((r) => /CPU time of the tunnel process per MiB/.test(r.metric));
   const cpuRatio = cpu?.values.tunnelvision && cpu.values.openssh ? cpu.values.tunnelvision / cpu.values.openssh : undefined;
   const perConn = rows.find((r) => /CPU time of the tunnel process per new connection/.test(r.metric));
   const perConnRatio = perConn?.values.tunnelvision && perConn.values.openssh ? perConn.values.tunnelvision / perConn.values.openssh : undefined;

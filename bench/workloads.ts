@@ -121,12 +121,8 @@ export async function roundTrips(port: number, count: number, socks?: { port: nu
   return times.sort((a, b) => a - b);
 }
 
-/**
- * New connections (connect, 1-byte echo, close) with `parallel` workers: returns connections/s over
- * `total`, timed after `warmup` untimed ones.
- */
-export async function connectionRate(port: number, total: number, parallel: number, socks?: { port: number }, warmup = 0): Promise<number> {
-  if (warmup > 0) await connectionRate(port, warmup, parallel, socks);
+/** New connections (connect, 1-byte echo, close) with `parallel` workers: returns connections/s. */
+export async function connectionRate(port: number, total: number, parallel: number, socks?: { port: number }): Promise<number> {
   let remaining = total;
   const started = performance.now();
   const worker = async () => {
