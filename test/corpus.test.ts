@@ -58,7 +58,7 @@ describe('known_hosts lines', () => {
   });
 
   it.each(entries('known_hosts'))('%s: never vouches for the key; the host is refused, by name', async (_name, path) => {
-    const error = await checkHostKey({ host: 'db.example.com', port: 22, hop: 'me@db.example.com:22', policy: { strict: 'yes', knownHostsFiles: [path] }, checkPinned: true }, blob).then(
+    const error = await checkHostKey({ host: 'db.example.com', port: 22, hop: 'me@db.example.com:22', policy: { strict: 'yes', knownHostsFiles: [path], allowSha1Rsa: false }, checkPinned: true }, blob).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -55,7 +55,7 @@ async function knownHosts(...lines: string[]): Promise<string> {
 }
 
 function policy(strict: HostKeyPolicy['strict'], files: string[], pinnedFingerprint?: string): HostKeyPolicy {
-  return { strict, knownHostsFiles: files, ...(pinnedFingerprint ? { pinnedFingerprint } : {}) };
+  return { strict, knownHostsFiles: files, allowSha1Rsa: false, ...(pinnedFingerprint ? { pinnedFingerprint } : {}) };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<TunnelError> {

@@ -104,6 +104,8 @@ export const hostKeyPolicySchema = z.strictObject({
   knownHostsFiles: z.array(z.string().min(1)).default([]),
   /** Trust exactly this key (`SHA256:…`) for the final hop, whatever known_hosts says. */
   pinnedFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, { error: 'must be a SHA256:… fingerprint' }).optional(),
+  /** Accept `ssh-rsa` (SHA-1) host-key signatures, as OpenSSH >= 8.8 does only with `HostKeyAlgorithms +ssh-rsa`. */
+  allowSha1Rsa: z.boolean().default(false),
 });
 
 export const keepaliveSchema = z.strictObject({
@@ -141,7 +143,7 @@ export const sshProfileSchema = z
     server: endpointSchema,
     /** Ordered jump hosts, first hop first (ssh -J a,b). */
     jumps: z.array(endpointSchema).default([]),
-    hostKey: hostKeyPolicySchema.default({ strict: 'yes', knownHostsFiles: [] }),
+    hostKey: hostKeyPolicySchema.default({ strict: 'yes', knownHostsFiles: [], allowSha1Rsa: false }),
     keepalive: keepaliveSchema.default({ intervalSeconds: 15, countMax: 3 }),
     reconnect: reconnectSchema.default({ enabled: true, initialDelaySeconds: 1, maxDelaySeconds: 60, resetAfterSeconds: 30 }),
     connectTimeoutSeconds: seconds(1, 600).default(15),
@@ -208,6 +210,8 @@ export const cloudFoundryProfileSchema = z
     local: z.strictObject({ bindHost, bindPort: port }),
     /** Lab foundations with self-signed certificates only: TLS is verified unless this is set. */
     skipSslValidation: z.boolean().default(false),
+    /** Lab foundations only: allow an http:// API, login or UAA (the password would travel in clear). */
+    allowInsecureHttp: z.boolean().default(false),
     login: cloudFoundryLoginSchema.default({ method: 'cf-cli' }),
     keepalive: keepaliveSchema.default({ intervalSeconds: 15, countMax: 3 }),
     reconnect: reconnectSchema.default({ enabled: true, initialDelaySeconds: 1, maxDelaySeconds: 60, resetAfterSeconds: 30 }),

@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   KEY_UNREADABLE: { fatal: true },
   /** A jump host refuses to forward to the next hop (AllowTcpForwarding, PermitOpen). */
   FORWARDING_FORBIDDEN: { fatal: true },
+  /** A known_hosts file the engine may not write to (not a known_hosts file, or a link out of its folder). */
+  KNOWN_HOSTS_UNSAFE: { fatal: true },
+  /** Plain http or unverified TLS where credentials would travel, without the profile's explicit opt-in. */
+  INSECURE_TRANSPORT: { fatal: true },
   // Transient: the network or the server may come back.
   DNS: { fatal: false },
   CONNECT_REFUSED: { fatal: false },
