@@ -14,6 +14,7 @@ import { isMysql, mysqlConnection } from '../app/cloudfoundry/details.js';
 import { cfPlan, type CfFlags } from '../app/cli/cfCommand.js';
 import { exportProfiles } from '../app/profiles/transfer.js';
 import { formatErrors, parseProfile } from '../app/profiles/validate.js';
+import { CF_PLAIN_HTTP_MESSAGE } from '../app/profiles/schema.js';
 
 const { public: rsaPublic } = ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 });
 const blob = Buffer.from(rsaPublic.split(' ')[1]!, 'base64');
@@ -168,6 +169,14 @@ describe('the cloudfoundry profile kind', () => {
     expect(badApi.ok ? '' : formatErrors(badApi.errors)).toContain('api: must be the API endpoint URL');
   });
 
+  it('refuses an http:// API unless allowInsecureHttp says so, naming the field and the opt-in', () => {
+    const plain = parseProfile({ ...cf, api: 'http://api.sys.example.com' });
+    expect(plain.ok ? '' : formatErrors(plain.errors)).toBe(`api: ${CF_PLAIN_HTTP_MESSAGE}`);
+    expect(CF_PLAIN_HTTP_MESSAGE).toContain('allowInsecureHttp');
+    expect(parseProfile({ ...cf, api: 'http://api.sys.example.com', allowInsecureHttp: true })).toMatchObject({ ok: true, value: { allowInsecureHttp: true } });
+    expect(parseProfile(cf)).toMatchObject({ ok: true, value: { allowInsecureHttp: false } });
+  });
+
   it('exports without the refresh-token reference', () => {
     const parsed = parseProfile({ ...cf, login: { method: 'password', username: 'me@example.com', refreshTokenRef: 'cf-refresh-orders' } });
     if (!parsed.ok) throw new Error(formatErrors(parsed.errors));
@@ -178,15 +187,21 @@ describe('the cloudfoundry profile kind', () => {
 });
 
 describe('tunnelvision cf flags', () => {
-  const flags: CfFlags = { api: 'https://api.sys.example.com', org: 'acme', space: 'dev', app: 'orders', instance: '0', service: 'orders-db', local: '13306', skipSslValidation: false, reconnect: true };
+  const flags: CfFlags = { api: 'https://api.sys.example.com', org: 'acme', space: 'dev', app: 'orders', instance: '0', service: 'orders-db', local: '13306', skipSslValidation: false, allowInsecureHttp: false, reconnect: true };
 
   it('-L port forwards to the service; -L port:host:hostport to a fixed target', () => {
     expect(cfPlan(flags)).toMatchObject({ ok: true, value: { service: 'orders-db', local: { bindHost: '127.0.0.1', bindPort: 13306 } } });
     expect(cfPlan({ ...flags, service: undefined, local: '0.0.0.0:13306:10.0.4.12:3306' })).toMatchObject({ ok: true, value: { target: { host: '10.0.4.12', port: 3306 }, local: { bindHost: '0.0.0.0' } } });
   });
 
+  it('an http --api needs --allow-insecure-http, and the error says so', () => {
+    const r = cfPlan({ ...flags, api: 'http://api.sys.example.com' });
+    expect(r.ok ? '' : formatErrors(r.errors)).toMatch(/^--api: is plain http.*add --allow-insecure-http$/);
+    expect(cfPlan({ ...flags, api: 'http://api.sys.example.com', allowInsecureHttp: true })).toMatchObject({ ok: true, value: { api: 'http://api.sys.example.com', allowInsecureHttp: true } });
+  });
+
   it('names every missing or wrong flag', () => {
-    const r = cfPlan({ skipSslValidation: false, reconnect: true, instance: 'x', local: '13306' });
+    const r = cfPlan({ skipSslValidation: false, allowInsecureHttp: false, reconnect: true, instance: 'x', local: '13306' });
     expect(r.ok ? '' : formatErrors(r.errors)).toBe(['--api: is required', '--org: is required', '--space: is required', '--app: is required', '--service: is required: the name of a service bound to the app (or give -L port:host:hostport)', '--instance: must be a whole number, not "x"'].join('\n'));
   });
 });
