@@ -2,6 +2,9 @@
 // shape, reuse of the cf CLI's login file, the profile schema, connection strings and `cf` flags.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +17,9 @@ import { isMysql, mysqlConnection } from '../app/cloudfoundry/details.js';
 import { cfPlan, type CfFlags } from '../app/cli/cfCommand.js';
 import { exportProfiles } from '../app/profiles/transfer.js';
 import { formatErrors, parseProfile } from '../app/profiles/validate.js';
+import { CF_PLAIN_HTTP_MESSAGE } from '../app/profiles/schema.js';
+import { request, type HttpOptions } from '../app/cloudfoundry/http.js';
+import { makeTestTls } from './support/cf/tls.js';
 
 const { public: rsaPublic } = ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 });
 const blob = Buffer.from(rsaPublic.split(' ')[1]!, 'base64');
@@ -168,6 +174,14 @@ describe('the cloudfoundry profile kind', () => {
     expect(badApi.ok ? '' : formatErrors(badApi.errors)).toContain('api: must be the API endpoint URL');
   });
 
+  it('refuses an http:// API unless allowInsecureHttp says so, naming the field and the opt-in', () => {
+    const plain = parseProfile({ ...cf, api: 'http://api.sys.example.com' });
+    expect(plain.ok ? '' : formatErrors(plain.errors)).toBe(`api: ${CF_PLAIN_HTTP_MESSAGE}`);
+    expect(CF_PLAIN_HTTP_MESSAGE).toContain('allowInsecureHttp');
+    expect(parseProfile({ ...cf, api: 'http://api.sys.example.com', allowInsecureHttp: true })).toMatchObject({ ok: true, value: { allowInsecureHttp: true } });
+    expect(parseProfile(cf)).toMatchObject({ ok: true, value: { allowInsecureHttp: false } });
+  });
+
   it('exports without the refresh-token reference', () => {
     const parsed = parseProfile({ ...cf, login: { method: 'password', username: 'me@example.com', refreshTokenRef: 'cf-refresh-orders' } });
     if (!parsed.ok) throw new Error(formatErrors(parsed.errors));
@@ -178,15 +192,66 @@ describe('the cloudfoundry profile kind', () => {
 });
 
 describe('tunnelvision cf flags', () => {
-  const flags: CfFlags = { api: 'https://api.sys.example.com', org: 'acme', space: 'dev', app: 'orders', instance: '0', service: 'orders-db', local: '13306', skipSslValidation: false, reconnect: true };
+  const flags: CfFlags = { api: 'https://api.sys.example.com', org: 'acme', space: 'dev', app: 'orders', instance: '0', service: 'orders-db', local: '13306', skipSslValidation: false, allowInsecureHttp: false, reconnect: true };
 
   it('-L port forwards to the service; -L port:host:hostport to a fixed target', () => {
     expect(cfPlan(flags)).toMatchObject({ ok: true, value: { service: 'orders-db', local: { bindHost: '127.0.0.1', bindPort: 13306 } } });
     expect(cfPlan({ ...flags, service: undefined, local: '0.0.0.0:13306:10.0.4.12:3306' })).toMatchObject({ ok: true, value: { target: { host: '10.0.4.12', port: 3306 }, local: { bindHost: '0.0.0.0' } } });
   });
 
+  it('an http --api needs --allow-insecure-http, and the error says so', () => {
+    const r = cfPlan({ ...flags, api: 'http://api.sys.example.com' });
+    expect(r.ok ? '' : formatErrors(r.errors)).toMatch(/^--api: is plain http.*add --allow-insecure-http$/);
+    expect(cfPlan({ ...flags, api: 'http://api.sys.example.com', allowInsecureHttp: true })).toMatchObject({ ok: true, value: { api: 'http://api.sys.example.com', allowInsecureHttp: true } });
+  });
+
   it('names every missing or wrong flag', () => {
-    const r = cfPlan({ skipSslValidation: false, reconnect: true, instance: 'x', local: '13306' });
+    const r = cfPlan({ skipSslValidation: false, allowInsecureHttp: false, reconnect: true, instance: 'x', local: '13306' });
     expect(r.ok ? '' : formatErrors(r.errors)).toBe(['--api: is required', '--org: is required', '--space: is required', '--app: is required', '--service: is required: the name of a service bound to the app (or give -L port:host:hostport)', '--instance: must be a whole number, not "x"'].join('\n'));
+  });
+});
+
+describe('requests to a foundation', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tv-cfhttp-unit-'));
+  const tls = makeTestTls(dir);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const opts = (over: Partial<HttpOptions> = {}): HttpOptions => ({ ca: tls.ca, skipSslValidation: false, allowInsecureHttp: false, timeoutMs: 5000, ...over });
+
+  async function serve<S extends http.Server>(server: S): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+    let connections = 0;
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      connections: () => connections,
+      close: () => new Promise<void>((resolve) => (server.close(() => resolve()), server.closeAllConnections())),
+    };
+  }
+
+  it('never connects to an http:// URL without the opt-in; with it, says so before sending', async () => {
+    const server = await serve(http.createServer((_req, res) => res.end('{}')));
+    try {
+      const url = `http://127.0.0.1:${server.port}/v3/apps`;
+      await expect(request({ method: 'GET', url, headers: { authorization: 'bearer t' } }, opts(), 'api x')).rejects.toMatchObject({ code: 'INSECURE_TRANSPORT', message: expect.stringContaining('allowInsecureHttp') });
+      expect(server.connections()).toBe(0);
+      const told: string[] = [];
+      expect(await request({ method: 'GET', url }, opts({ allowInsecureHttp: true, onInsecure: (u) => told.push(u.origin) }), 'api x')).toMatchObject({ status: 200 });
+      expect(told).toEqual([`http://127.0.0.1:${server.port}`]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses an https answer that redirects to http, without repeating the redirect\'s one-time code', async () => {
+    const server = await serve(https.createServer({ cert: tls.cert, key: tls.key }, (_req, res) => (res.writeHead(302, { location: 'http://uaa.example.com/login?code=SECRET-CODE' }), res.end())));
+    try {
+      const req = { method: 'GET' as const, url: `https://127.0.0.1:${server.port}/oauth/authorize` };
+      const refused = request(req, opts(), 'uaa x');
+      await expect(refused).rejects.toMatchObject({ code: 'INSECURE_TRANSPORT', message: expect.stringContaining('redirected GET /oauth/authorize to http://uaa.example.com/login') });
+      await expect(refused).rejects.not.toMatchObject({ message: expect.stringContaining('SECRET-CODE') });
+      expect(await request(req, opts({ allowInsecureHttp: true }), 'uaa x')).toMatchObject({ status: 302 });
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -14,6 +14,7 @@ export interface CfFlags {
   local?: string;
   username?: string;
   skipSslValidation: boolean;
+  allowInsecureHttp: boolean;
   reconnect: boolean;
 }
 
@@ -59,9 +60,18 @@ export function cfPlan(f: CfFlags): Parsed<CloudFoundryProfile> {
     ...(local?.target ? { target: local.target } : { service: f.service }),
     local: { bindHost: local!.bindHost, bindPort: local!.bindPort },
     skipSslValidation: f.skipSslValidation,
+    allowInsecureHttp: f.allowInsecureHttp,
     login: f.username ? { method: 'password', username: f.username } : { method: 'cf-cli' },
     reconnect: { enabled: f.reconnect },
   });
   if (parsed.ok) return parsed;
-  return { ok: false, errors: parsed.errors.map((e) => ({ path: FLAG_OF[e.path] ?? FLAG_OF[e.path.split('.')[0]!] ?? e.path, message: e.message })) };
+  const plainHttp = !f.allowInsecureHttp && /^http:/i.test(f.api ?? '');
+  return {
+    ok: false,
+    errors: parsed.errors.map((e) =>
+      e.path === 'api' && plainHttp
+        ? { path: '--api', message: 'is plain http, so the password and tokens would travel in clear: use the https:// address, or (lab foundations without TLS only) add --allow-insecure-http' }
+        : { path: FLAG_OF[e.path] ?? FLAG_OF[e.path.split('.')[0]!] ?? e.path, message: e.message },
+    ),
+  };
 }

@@ -118,7 +118,8 @@ export function buildProgram(): Command {
     .option('--service <name>', 'a service instance bound to the app: its host and port are read from VCAP_SERVICES')
     .option('-L <spec>', 'local end, [bind_address:]port (to --service), or [bind_address:]port:host:hostport')
     .option('--username <user>', 'log in with this user and a password (asked); otherwise the cf CLI\'s login is reused')
-    .option('--skip-ssl-validation', 'do not verify the API\'s TLS certificate (lab foundations with self-signed certificates only)')
+    .option('--skip-ssl-validation', 'do not verify the API\'s TLS certificate (lab foundations with self-signed certificates only; warns on every connect)')
+    .option('--allow-insecure-http', 'allow an http:// API, login or UAA: the password and tokens travel in clear (lab foundations without TLS only; warns on every connect)')
     .option('--show-password', 'include the service\'s password in the connection details printed')
     .option('--no-reconnect', 'exit when the connection drops instead of reconnecting')
     .option('--json', 'one JSON object per line on stdout')
@@ -137,6 +138,7 @@ export function buildProgram(): Command {
         local: str(o.L),
         username: str(o.username),
         skipSslValidation: !!o.skipSslValidation,
+        allowInsecureHttp: !!o.allowInsecureHttp,
         reconnect: o.reconnect !== false,
       });
       if (!plan.ok) throw new UsageError(formatErrors(plan.errors));

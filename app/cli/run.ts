@@ -72,13 +72,20 @@ export async function runTunnels(profiles: Profile[], opts: RunOptions): Promise
   const out = opts.stdout ?? process.stdout;
   const err = opts.stderr ?? process.stderr;
   const json = (obj: Record<string, unknown>) => out.write(`${JSON.stringify({ time: new Date().toISOString(), ...obj })}\n`);
+  // The connector's own lines (a Cloud Foundry opt-in's warning) are printed as the tunnel's are.
+  const printLog = (p: Profile, entry: LogEntry) => {
+    if (opts.json) json({ event: 'log', profile: p.id, level: entry.level, message: entry.message });
+    else if (opts.verbose || entry.level === 'warn') err.write(`${p.name}: ${entry.message}\n`);
+  };
   const tunnels = profiles.map(
     (profile) =>
       new Tunnel({
         profile,
         prompter: opts.prompter,
         ...(opts.secrets ? { secrets: opts.secrets } : {}),
-        ...(profile.kind === 'cloudfoundry' ? { connector: cloudFoundryConnector(profile, { prompter: opts.prompter, secrets: opts.secrets, showPassword: !!opts.showPassword }) } : {}),
+        ...(profile.kind === 'cloudfoundry'
+          ? { connector: cloudFoundryConnector(profile, { prompter: opts.prompter, secrets: opts.secrets, showPassword: !!opts.showPassword, log: (level, message) => printLog(profile, { time: Date.now(), level, message }) }) }
+          : {}),
       }),
   );
   let failed = 0;
@@ -107,10 +114,7 @@ export async function runTunnels(profiles: Profile[], opts: RunOptions): Promise
         }
         settle();
       });
-      t.on('log', (entry: LogEntry) => {
-        if (opts.json) json({ event: 'log', profile: p.id, level: entry.level, message: entry.message });
-        else if (opts.verbose || entry.level === 'warn') err.write(`${p.name}: ${entry.message}\n`);
-      });
+      t.on('log', (entry: LogEntry) => printLog(p, entry));
     }
   });
 

@@ -1,7 +1,7 @@
 // Cloud Controller: where the foundation's endpoints are (GET /, else /v2/info), and which
 // process and instance of which app a connection goes to, checked the way `cf ssh` checks them.
 import { TunnelError } from '../shared/errors.js';
-import { hopName, json, request, type HttpOptions, type HttpResponse } from './http.js';
+import { checkTransport, hopName, json, request, type HttpOptions, type HttpResponse } from './http.js';
 import type { UaaTokens } from './uaa.js';
 
 export interface Discovery {
@@ -23,6 +23,7 @@ const href = (links: Json, name: string) => str(obj(links[name]).href);
 export async function discover(api: string, http: HttpOptions): Promise<Discovery> {
   const base = api.replace(/\/+$/, '');
   const hop = hopName('api', api);
+  checkTransport(api, 'The API endpoint', http, hop);
   const root = await request({ method: 'GET', url: `${base}/` }, http, hop);
   const links = root.status === 200 ? obj(obj(json(root, hop, 'GET /')).links) : {};
   let found: Omit<Discovery, 'v3'> & { v3?: string };
@@ -51,6 +52,10 @@ export async function discover(api: string, http: HttpOptions): Promise<Discover
     };
   }
   if (!found.login) throw new TunnelError('CONFIG_INVALID', `${api} names no login (UAA) endpoint, so Tunnelvision cannot log in.`, { hop });
+  // Checked here, before anyone is asked for a password: the answer, not the profile, chose these addresses.
+  for (const [role, url] of [['login', found.login], ['UAA', found.uaa], ['v3 API', found.v3]] as const) {
+    if (url) checkTransport(url, `The ${role} endpoint that ${api} names`, http, hop);
+  }
   if (!found.sshEndpoint) throw new TunnelError('CONFIG_INVALID', 'SSH endpoint not set: this foundation does not offer SSH to apps (app_ssh is empty), so no tunnel through an app is possible.', { hop });
   if (!found.sshFingerprint) throw new TunnelError('CONFIG_INVALID', 'SSH host key fingerprint not set: the foundation does not say which key its ssh-proxy has, so the proxy cannot be verified.', { hop });
   return { ...found, v3: found.v3 || `${base}/v3`, sshOAuthClient: found.sshOAuthClient || 'ssh-proxy' };

@@ -16,6 +16,9 @@ import { findService } from './services.js';
 import { LoginExpired, UaaTokens, type UaaEndpoints } from './uaa.js';
 import type { ServiceCredentials } from './vcap.js';
 
+/** The cf CLI's words (command/v7/api_command.go), so a person who knows the one recognises the other. */
+export const INSECURE_HTTP_WARNING = 'Warning: Insecure http API endpoint detected: secure https API endpoints are recommended';
+
 export interface CloudFoundryDeps {
   prompter: Prompter;
   secrets?: SecretResolver | undefined;
@@ -69,6 +72,8 @@ class CloudFoundryConnector implements CloudFoundryTunnelConnector {
   private everOpen = false;
   /** The saved refresh token was refused once: from now on a password is asked for instead. */
   private forgetSavedLogin = false;
+  /** Origins already warned about in this connect: each connect warns again, once per origin. */
+  private readonly warned = new Set<string>();
 
   constructor(
     private readonly profile: CloudFoundryProfile,
@@ -87,7 +92,20 @@ class CloudFoundryConnector implements CloudFoundryTunnelConnector {
   }
 
   private http(signal?: AbortSignal): HttpOptions {
-    return { ca: this.deps.ca, skipSslValidation: this.profile.skipSslValidation, timeoutMs: this.profile.connectTimeoutSeconds * 1000, signal };
+    const p = this.profile;
+    return { ca: this.deps.ca, skipSslValidation: p.skipSslValidation, allowInsecureHttp: p.allowInsecureHttp, timeoutMs: p.connectTimeoutSeconds * 1000, signal, onInsecure: (url) => this.warnInsecure(url) };
+  }
+
+  /** An opt-in is never silent: the cf CLI's own warning for http, ours for unverified TLS. */
+  private warnInsecure(url: URL): void {
+    if (this.warned.has(url.origin)) return;
+    this.warned.add(url.origin);
+    this.deps.log?.(
+      'warn',
+      url.protocol === 'http:'
+        ? `${INSECURE_HTTP_WARNING} (${url.origin} is used over plain http because the profile allows insecure http: the login and tokens travel in clear).`
+        : `Warning: TLS certificate verification is off for ${url.origin} (skipSslValidation): anyone on the network path could pose as the foundation and receive the login and tokens.`,
+    );
   }
 
   async connect(signal: AbortSignal): Promise<Connection> {
@@ -108,6 +126,7 @@ class CloudFoundryConnector implements CloudFoundryTunnelConnector {
 
   private async attempt(signal: AbortSignal): Promise<Connection> {
     const p = this.profile;
+    this.warned.clear();
     const http = () => this.http(signal);
     const found = await discover(p.api, http());
     const tokens = await this.login(found, http);

@@ -1,6 +1,7 @@
 // HTTP to Cloud Controller and UAA with node:https directly: TLS verification can be switched off
 // for lab foundations (fetch cannot), a CA can be given, and redirects are never followed (the
-// one-time code arrives in a redirect's Location).
+// one-time code arrives in a redirect's Location). Every request is https unless the profile opted
+// in to plain http; a redirect towards plain http is refused too, whoever would follow it.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { socketError } from '../engine/session.js';
@@ -10,8 +11,12 @@ export interface HttpOptions {
   /** PEM CA(s) trusted besides the system's (tests; NODE_EXTRA_CA_CERTS does the same for a process). */
   ca?: string | Buffer | undefined;
   skipSslValidation: boolean;
+  /** The profile's explicit opt-in to plain http (lab foundations without TLS); https only otherwise. */
+  allowInsecureHttp: boolean;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** Told before each request that goes out over plain http or unverified TLS, so the person can be warned. */
+  onInsecure?: ((url: URL) => void) | undefined;
 }
 
 export interface HttpResponse {
@@ -39,14 +44,38 @@ export function hopName(role: 'api' | 'uaa' | 'ssh-proxy', url: string): string 
   }
 }
 
+const OPT_IN = 'Use the foundation\'s https address; only for a lab foundation without TLS, turn on "Allow plain http" (allowInsecureHttp in the profile, --allow-insecure-http for tunnelvision cf).';
+
+/** Refused plain http: `subject` says what was insecure; the rest says why and how to opt in. */
+export function insecureHttpError(subject: string, hop: string): TunnelError {
+  return new TunnelError('INSECURE_TRANSPORT', `${subject}: over plain http the password and tokens could be read and changed by anyone on the network path, so Tunnelvision sent nothing there. ${OPT_IN}`, { hop });
+}
+
+/** `url` as a URL when credentials may go there: https, or http with the opt-in. */
+export function checkTransport(url: string, subject: string, opts: Pick<HttpOptions, 'allowInsecureHttp'>, hop: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TunnelError('CONFIG_INVALID', `${subject}: "${url}" is not a URL.`, { hop });
+  }
+  if (parsed.protocol === 'https:') return parsed;
+  if (parsed.protocol === 'http:') {
+    if (opts.allowInsecureHttp) return parsed;
+    throw insecureHttpError(`${subject} (${parsed.origin}) is plain http`, hop);
+  }
+  throw new TunnelError('CONFIG_INVALID', `${subject} (${parsed.protocol}//${parsed.host}) is neither https nor http.`, { hop });
+}
+
 export function request(req: HttpRequest, opts: HttpOptions, hop: string): Promise<HttpResponse> {
   let url: URL;
   try {
-    url = new URL(req.url);
-  } catch {
-    return Promise.reject(new TunnelError('CONFIG_INVALID', `"${req.url}" is not a URL.`, { hop }));
+    url = checkTransport(req.url, hop, opts, hop);
+  } catch (err) {
+    return Promise.reject(err as Error);
   }
   const secure = url.protocol === 'https:';
+  if (!secure || opts.skipSslValidation) opts.onInsecure?.(url);
   // Loaded on first use: node:https brings node:tls, about 17 ms of every CLI start, and most never
   // talk to a foundation. getBuiltinModule, not import(): the bundled CLI runs inside vm.Script.
   const send = secure ? process.getBuiltinModule('node:https').request : process.getBuiltinModule('node:http').request;
@@ -66,6 +95,12 @@ export function request(req: HttpRequest, opts: HttpOptions, hop: string): Promi
     };
     const onAbort = () => fail(new TunnelError('CONNECTION_LOST', 'Connection attempt cancelled.', { hop }));
     const outgoing = send(url, options, (res) => {
+      const status = res.statusCode ?? 0;
+      const to = status >= 300 && status < 400 && res.headers.location ? redirectTarget(res.headers.location, url) : undefined;
+      // Never followed, but a foundation that sends us to plain http would send a browser or the cf CLI there too.
+      if (to?.protocol === 'http:' && !opts.allowInsecureHttp) {
+        return fail(insecureHttpError(`${hop} redirected ${req.method} ${url.pathname} to ${to.origin}${to.pathname}, which is plain http`, hop));
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (d: Buffer) => {
@@ -98,6 +133,17 @@ export function request(req: HttpRequest, opts: HttpOptions, hop: string): Promi
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     outgoing.end(req.body);
   });
+}
+
+/** Where a redirect points, without its query (it may carry a one-time code). */
+function redirectTarget(location: string, from: URL): URL | undefined {
+  try {
+    const to = new URL(location, from);
+    to.search = '';
+    return to;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The body as JSON; a body that is not JSON is the server's fault, said with the status. */

@@ -173,6 +173,10 @@ export const sshProfileSchema = z
     }
   });
 
+/** An `http://` API without the opt-in; the CLI and the editor name their own switch for it. */
+export const CF_PLAIN_HTTP_MESSAGE =
+  'is plain http, so the password and tokens would travel in clear: use the https:// address, or (lab foundations without TLS only) set allowInsecureHttp: true';
+
 const cfName = z.string().trim().min(1, { error: 'must not be empty' }).max(255, { error: 'must be at most 255 characters' });
 
 export const cloudFoundryLoginSchema = z.discriminatedUnion(
@@ -219,6 +223,9 @@ export const cloudFoundryProfileSchema = z
     autoStart: z.boolean().default(false),
   })
   .superRefine((p, ctx) => {
+    if (!p.allowInsecureHttp && /^http:/i.test(p.api)) {
+      ctx.addIssue({ code: 'custom', path: ['api'], message: CF_PLAIN_HTTP_MESSAGE });
+    }
     if ((p.service === undefined) === (p.target === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['service'], message: 'give either service (a service instance bound to the app) or target (host and port), not both or neither' });
     }

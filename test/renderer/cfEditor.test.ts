@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CloudFoundryProfile } from '../../app/profiles/schema.js';
 import { parseProfile } from '../../app/profiles/validate.js';
-import { cfBindWarning, cfDraft, checkCfDraft, emptyCfDraft, type CfDraft } from '../../renderer/src/editor/cfDraft.js';
+import { PLAIN_HTTP_ERROR, cfBindWarning, cfDraft, checkCfDraft, emptyCfDraft, type CfDraft } from '../../renderer/src/editor/cfDraft.js';
 
 const filled = (over: Partial<CfDraft> = {}): CfDraft => ({
   ...emptyCfDraft(),
@@ -34,6 +34,7 @@ describe('the Cloud Foundry editor', () => {
         service: 'orders-db',
         local: { bindHost: '127.0.0.1', bindPort: 13306 },
         skipSslValidation: false,
+        allowInsecureHttp: false,
         login: { method: 'cf-cli' },
         keepalive: { intervalSeconds: 15, countMax: 3 },
         reconnect: { enabled: true, initialDelaySeconds: 1, maxDelaySeconds: 60, resetAfterSeconds: 30 },
@@ -65,6 +66,16 @@ describe('the Cloud Foundry editor', () => {
     const check = checkCfDraft(filled({ targetMode: 'manual', targetHost: '10.0.0.7', targetPort: '5432', loginMethod: 'password', username: 'ops@example.com', skipSslValidation: true, cfHome: '/ignored' }));
     expect(check.ok && check.profile).toMatchObject({ target: { host: '10.0.0.7', port: 5432 }, login: { method: 'password', username: 'ops@example.com' }, skipSslValidation: true });
     expect(check.ok && check.profile.service).toBeUndefined();
+  });
+
+  it('an http:// API is refused on its field, pointing at the plain-http checkbox, until that is ticked', () => {
+    const refused = checkCfDraft(filled({ api: 'http://api.lab.example.com' }));
+    expect(refused.ok ? {} : refused.errors).toEqual({ api: [PLAIN_HTTP_ERROR] });
+    expect(PLAIN_HTTP_ERROR).toContain('"Allow plain http"');
+    const allowed = checkCfDraft(filled({ api: 'http://api.lab.example.com', allowInsecureHttp: true }));
+    expect(allowed.ok && allowed.profile).toMatchObject({ api: 'http://api.lab.example.com', allowInsecureHttp: true });
+    // The opt-in comes back when a saved profile is edited, so it is never lost or added silently.
+    if (allowed.ok) expect(cfDraft(allowed.profile).allowInsecureHttp).toBe(true);
   });
 
   it('round-trips a saved profile, keeping what the form does not show', () => {

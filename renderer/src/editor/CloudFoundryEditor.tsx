@@ -2,7 +2,7 @@
 // foundation is, which app instance's container dials the service, and how to log in. Checked by
 // the profile schema as the person types once a save was tried; the engine checks again on save.
 import type { CloudFoundryProfile, Profile } from '../../../app/profiles/schema.js';
-import { SKIP_TLS_WARNING, cfBindWarning, cfDraft, checkCfDraft, emptyCfDraft, type CfDraft } from './cfDraft.js';
+import { PLAIN_HTTP_WARNING, SKIP_TLS_WARNING, cfBindWarning, cfDraft, checkCfDraft, emptyCfDraft, type CfDraft } from './cfDraft.js';
 import { EditorFoot, FormProblems, ProfileFieldset, useEditorForm, type SaveResult } from './editorForm.js';
 import { Field } from './Field.js';
 
@@ -59,6 +59,15 @@ export function CloudFoundryEditor({ base, taken, onSave, onCancel }: Props) {
           {draft.skipSslValidation && (
             <p className="warning-box" id="skip-tls-warning" role="note">
               {SKIP_TLS_WARNING}
+            </p>
+          )}
+          <label className="check">
+            <input type="checkbox" checked={draft.allowInsecureHttp} onChange={(e) => set('allowInsecureHttp', e.target.checked)} aria-describedby={draft.allowInsecureHttp ? 'plain-http-warning' : undefined} />
+            Allow plain http (lab foundations without TLS only)
+          </label>
+          {draft.allowInsecureHttp && (
+            <p className="warning-box" id="plain-http-warning" role="note">
+              {PLAIN_HTTP_WARNING}
             </p>
           )}
         </fieldset>

@@ -23,6 +23,8 @@ export interface CfDraft {
   bindHost: string;
   bindPort: string;
   skipSslValidation: boolean;
+  /** Lab foundations without TLS: an http:// API, login or UAA. */
+  allowInsecureHttp: boolean;
   loginMethod: 'cf-cli' | 'password';
   /** Where the cf CLI keeps .cf/config.json; empty: $CF_HOME or the home directory. */
   cfHome: string;
@@ -57,6 +59,7 @@ export function emptyCfDraft(): CfDraft {
     bindHost: DEFAULT_BIND_HOST,
     bindPort: '',
     skipSslValidation: false,
+    allowInsecureHttp: false,
     loginMethod: 'cf-cli',
     cfHome: '',
     username: '',
@@ -84,6 +87,7 @@ export function cfDraft(p: CloudFoundryProfile): CfDraft {
     bindHost: p.local.bindHost,
     bindPort: String(p.local.bindPort),
     skipSslValidation: p.skipSslValidation,
+    allowInsecureHttp: p.allowInsecureHttp,
     loginMethod: p.login.method,
     cfHome: p.login.method === 'cf-cli' ? (p.login.cfHome ?? '') : '',
     username: p.login.method === 'password' ? p.login.username : '',
@@ -119,6 +123,7 @@ export function cfDraftInput(d: CfDraft, base?: CloudFoundryProfile): Record<str
     target: d.targetMode === 'manual' ? { host: d.targetHost.trim() || undefined, port: num(d.targetPort) } : undefined,
     local: { bindHost: d.bindHost.trim() || undefined, bindPort: num(d.bindPort) },
     skipSslValidation: d.skipSslValidation,
+    allowInsecureHttp: d.allowInsecureHttp,
     login,
     reconnect: { ...base?.reconnect, enabled: d.reconnectEnabled },
     connectTimeoutSeconds: num(d.connectTimeout),
@@ -130,7 +135,11 @@ export type CfDraftCheck = { ok: true; profile: CloudFoundryProfile } | { ok: fa
 
 export function checkCfDraft(d: CfDraft, base?: CloudFoundryProfile): CfDraftCheck {
   const parsed = parseWith(cloudFoundryProfileSchema, cfDraftInput(d, base));
-  return parsed.ok ? { ok: true, profile: parsed.value } : { ok: false, errors: groupErrors(parsed.errors) };
+  if (parsed.ok) return { ok: true, profile: parsed.value };
+  const errors = groupErrors(parsed.errors);
+  // The schema names the profile field; here the person needs the checkbox.
+  if (errors.api && !d.allowInsecureHttp && /^http:/i.test(d.api.trim())) errors.api = [PLAIN_HTTP_ERROR];
+  return { ok: false, errors };
 }
 
 /** The local end's warning, as for an SSH forward. */
@@ -138,3 +147,8 @@ export const cfBindWarning = (d: Pick<CfDraft, 'bindHost'>): string | undefined 
 
 export const SKIP_TLS_WARNING =
   'Tunnelvision will not check who answers at this API endpoint: anyone on the network path can pose as the foundation and receive your login. Use it only for a lab foundation with a self-signed certificate.';
+
+export const PLAIN_HTTP_ERROR = 'is plain http, so your password and tokens would travel in clear: use the https:// address, or (lab foundations without TLS only) tick "Allow plain http" below.';
+
+export const PLAIN_HTTP_WARNING =
+  'Your password and tokens will travel in clear to this foundation: anyone on the network path can read them and act as you. Every connect logs a warning. Use it only for a lab foundation without TLS.';

@@ -1,10 +1,11 @@
 // A Cloud Foundry foundation on loopback that behaves like the real one on the wire: Cloud
-// Controller and UAA over HTTPS, and an ssh-proxy (ssh2's Server with the proxy's algorithms,
+// Controller and UAA over HTTPS (plus a plain-http mirror of both that records everything sent to
+// it, for the tests that must prove nothing reaches plain http), and an ssh-proxy (ssh2's Server with the proxy's algorithms,
 // RSA host key and banner) that redeems one-time codes at UAA, checks SSH permission per process
 // and instance, forwards only direct-tcpip, and dials from the "container" side.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import ssh2, { type Connection, type Server as SshServer } from 'ssh2';
 import { DialError, type Container } from './container.js';
@@ -25,6 +26,13 @@ export interface FakeApp {
   envRedacted?: boolean;
   /** Credential bindings (the fallback for apps without VCAP_SERVICES). */
   bindings: Array<{ guid: string; serviceName: string; type: 'managed' | 'user-provided'; credentials: Record<string, unknown> }>;
+}
+
+export interface PlainRequest {
+  method: string;
+  url: string;
+  authorization: string;
+  body: string;
 }
 
 export interface FoundationOptions {
@@ -90,6 +98,12 @@ export class FakeFoundation {
   advertisedFingerprint: string;
   readonly grants: string[] = [];
   readonly proxyLogins: Array<{ username: string; ok: boolean }> = [];
+  /** Every request the plain-http mirror received, body and authorization included. */
+  readonly plainRequests: PlainRequest[] = [];
+  /** Overrides what the https API's GET / and /v2/info advertise as login and UAA (e.g. the http mirror). */
+  advertise: { login?: string; uaa?: string } = {};
+  /** When set, the https API answers GET / and /v2/info with a 301 to this base (e.g. the http mirror). */
+  redirectDiscoveryTo: string | undefined;
   private readonly accessTokens = new Map<string, { user: string; exp: number }>();
   private readonly refreshTokens = new Map<string, string>();
   private readonly codes = new Map<string, { user: string; expires: number; used: boolean }>();
@@ -97,9 +111,11 @@ export class FakeFoundation {
   private apiPort = 0;
   private uaaPort = 0;
   private sshPort = 0;
+  private plainPort = 0;
 
   private readonly api: https.Server;
   private readonly uaa: https.Server;
+  private readonly plain: http.Server;
   private readonly proxy: SshServer;
   readonly hostKeyBlob: Buffer;
 
@@ -108,8 +124,16 @@ export class FakeFoundation {
     this.hostKeyBlob = Buffer.from(publicKey.split(' ')[1]!, 'base64');
     this.advertisedFingerprint = this.fingerprint('sha256-base64');
     const tlsOpts = { cert: opts.tls.cert, key: opts.tls.key };
-    this.api = https.createServer(tlsOpts, (req, res) => void this.handleApi(req, res));
-    this.uaa = https.createServer(tlsOpts, (req, res) => void this.handleUaa(req, res));
+    this.api = https.createServer(tlsOpts, (req, res) => void this.handleApi(req, res, this.apiUrl));
+    this.uaa = https.createServer(tlsOpts, (req, res) => void this.handleUaa(req, res, this.uaaUrl));
+    this.plain = http.createServer((req, res) => {
+      const seen: PlainRequest = { method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization ?? '', body: '' };
+      this.plainRequests.push(seen);
+      // Listening alongside the handler's own reader: both see every chunk.
+      req.on('data', (d: Buffer) => (seen.body += d.toString()));
+      if (seen.url.startsWith('/oauth/')) void this.handleUaa(req, res, this.plainUrl);
+      else void this.handleApi(req, res, this.plainUrl);
+    });
     this.proxy = new ssh2.Server(
       {
         hostKeys: [hostKey],
@@ -132,6 +156,7 @@ export class FakeFoundation {
     self.apiPort = await listen(self.api);
     self.uaaPort = await listen(self.uaa);
     self.sshPort = await listen(self.proxy as unknown as Parameters<typeof listen>[0]);
+    self.plainPort = await listen(self.plain);
     return self;
   }
 
@@ -141,6 +166,11 @@ export class FakeFoundation {
 
   get uaaUrl(): string {
     return `https://127.0.0.1:${this.uaaPort}`;
+  }
+
+  /** API and UAA in one, over plain http: its GET / points login and UAA at itself. */
+  get plainUrl(): string {
+    return `http://127.0.0.1:${this.plainPort}`;
   }
 
   get sshEndpoint(): string {
@@ -197,7 +227,7 @@ export class FakeFoundation {
   async dispose(): Promise<void> {
     for (const conn of this.sessions.keys()) conn.end();
     await Promise.all([
-      ...[this.api, this.uaa].map(
+      ...[this.api, this.uaa, this.plain].map(
         (s) =>
           new Promise<void>((resolve) => {
             s.close(() => resolve());
@@ -227,8 +257,8 @@ export class FakeFoundation {
     return t && t.exp * 1000 > Date.now() ? t.user : undefined;
   }
 
-  private async handleUaa(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.uaaUrl);
+  private async handleUaa(req: IncomingMessage, res: ServerResponse, base: string): Promise<void> {
+    const url = new URL(req.url ?? '/', base);
     if (req.method === 'POST' && url.pathname === '/oauth/token') {
       const form = new URLSearchParams(await readBody(req));
       const grant = form.get('grant_type') ?? '';
@@ -265,29 +295,33 @@ export class FakeFoundation {
       if (url.searchParams.get('client_id') !== 'ssh-proxy' || url.searchParams.get('response_type') !== 'code') return send(res, 400, { error: 'invalid_request' });
       const code = randomBytes(12).toString('base64url');
       this.codes.set(code, { user, expires: Date.now() + this.codeTtlMs, used: false });
-      return send(res, 302, undefined, { location: `${this.uaaUrl}/login?code=${code}` });
+      return send(res, 302, undefined, { location: `${base}/login?code=${code}` });
     }
     send(res, 404, { error: 'not_found' });
   }
 
-  private async handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.apiUrl);
+  private async handleApi(req: IncomingMessage, res: ServerResponse, base: string): Promise<void> {
+    const url = new URL(req.url ?? '/', base);
     const q = (name: string) => url.searchParams.get(name)?.split(',');
     const path = url.pathname;
+    const mirror = base === this.plainUrl;
+    const login = mirror ? base : (this.advertise.login ?? this.uaaUrl);
+    const uaa = mirror ? base : (this.advertise.uaa ?? this.uaaUrl);
+    if ((path === '/' || path === '/v2/info') && this.redirectDiscoveryTo && !mirror) return send(res, 301, undefined, { location: `${this.redirectDiscoveryTo}${path}` });
     if (path === '/') {
       if (this.opts.legacyInfo) return send(res, 404, { errors: [{ title: 'CF-NotFound' }] });
       return send(res, 200, {
         links: {
-          self: { href: this.apiUrl },
-          cloud_controller_v3: { href: `${this.apiUrl}/v3` },
-          login: { href: this.uaaUrl },
-          uaa: { href: this.uaaUrl },
+          self: { href: base },
+          cloud_controller_v3: { href: `${base}/v3` },
+          login: { href: login },
+          uaa: { href: uaa },
           app_ssh: { href: this.sshEndpoint, meta: { host_key_fingerprint: this.advertisedFingerprint, oauth_client: 'ssh-proxy' } },
         },
       });
     }
     if (path === '/v2/info') {
-      return send(res, 200, { authorization_endpoint: this.uaaUrl, token_endpoint: this.uaaUrl, app_ssh_endpoint: this.sshEndpoint, app_ssh_host_key_fingerprint: this.advertisedFingerprint, app_ssh_oauth_client: 'ssh-proxy' });
+      return send(res, 200, { authorization_endpoint: login, token_endpoint: uaa, app_ssh_endpoint: this.sshEndpoint, app_ssh_host_key_fingerprint: this.advertisedFingerprint, app_ssh_oauth_client: 'ssh-proxy' });
     }
     if (!this.bearerUser(req)) return send(res, 401, INVALID_TOKEN);
     const names = q('names');
