@@ -43,7 +43,17 @@ async function start(): Promise<void> {
   const { prefs, problem } = await openPreferences(userData);
   if (problem) log.warn(problem.message);
 
-  const secrets = new SecretStore({ file: join(userData, 'secrets.json'), safeStorage, confirmPlainStorage });
+  let secretsProblem: string | undefined;
+  const secrets = new SecretStore({
+    file: join(userData, 'secrets.json'),
+    safeStorage,
+    confirmPlainStorage,
+    onProblem: ({ message }) => {
+      log.warn(message);
+      if (win && !win.isDestroyed()) void dialog.showMessageBox(win, { type: 'warning', message: 'Your saved passwords could not be read.', detail: message });
+      else secretsProblem = message;
+    },
+  });
   const host = new EngineHost({
     entry: ENGINE_ENTRY,
     spawn: (entry): ChildLike => {
@@ -58,6 +68,13 @@ async function start(): Promise<void> {
       } as ChildLike;
     },
     secrets,
+    // Never the secret: which profile asked for which reference, and where it would have gone.
+    onRefusedSecret: ({ profileId, ref, use, why }) =>
+      log.warn(
+        why === 'unbound'
+          ? `${profileId}: the secret "${ref}" was saved by an older version that did not record where it may be sent; it is not used, and the person is asked again.`
+          : `${profileId}: refused the secret "${ref}": it was saved for another ${use.kind === 'ssh' ? 'server, port or user' : 'API or user'} than ${use.kind === 'ssh' ? `${use.user}@${use.host}:${use.port}` : `${use.user} at ${use.api}`}. The person is asked instead.`,
+      ),
   });
   host.on('crash', ({ code, restartInMs }) => log.error(`The engine exited (code ${code}); restarting it in ${restartInMs} ms.`));
   host.on('restarted', ({ reopening }) => log.info(`Engine restarted; reopening ${reopening.join(', ') || 'nothing'}.`));
@@ -112,6 +129,7 @@ async function start(): Promise<void> {
     if (!quitting) app.quit();
   });
   if (problem) void dialog.showMessageBox(win, { type: 'warning', message: 'Your preferences could not be read.', detail: problem.message });
+  if (secretsProblem) void dialog.showMessageBox(win, { type: 'warning', message: 'Your saved passwords could not be read.', detail: secretsProblem });
 
   // Every tunnel closes, its port freed, before the process ends.
   let closed = false;

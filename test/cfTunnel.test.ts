@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cloudFoundryConnector, loginSecretRef } from '../app/cloudfoundry/connector.js';
+import { installId } from '../app/profiles/installId.js';
+import { cloudFoundrySecretUse, type SecretUse } from '../app/profiles/secretUse.js';
 import type { Prompter } from '../app/engine/prompts.js';
 import { Tunnel, type LogEntry, type TunnelState } from '../app/engine/tunnel.js';
 import type { CloudFoundryProfile } from '../app/profiles/schema.js';
@@ -318,6 +320,9 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
     return { client: host.client, asked };
   }
 
+  /** A write queued behind the engine's, so a test reads what they left. */
+  const BARRIER: SecretUse = { kind: 'ssh', host: 'barrier', port: 1, user: 'none' };
+
   const sealedRefs = (file: string) => Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { secrets: Record<string, string> }).secrets);
 
   it('keeps only the refresh token, reuses it after an app restart without asking, and forgets it with the profile', async () => {
@@ -326,7 +331,8 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
     const file = join(configDir, 'secrets.json');
     const secrets = new SecretStore({ file, safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
     const p = await profile({ skipSslValidation: true, login: { method: 'password', username: world.foundation.user } });
-    const ref = loginSecretRef(p)!;
+    const ref = loginSecretRef(p, await installId(configDir))!;
+    const use = cloudFoundrySecretUse(p)!;
 
     const first = desktop(configDir, secrets);
     expect(await first.client.saveProfile(p)).toMatchObject({ ok: true });
@@ -339,7 +345,7 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
     expect(first.asked).toEqual([world.foundation.user]);
     expect(world.foundation.grants.slice(grants)).toEqual(['password', 'authorization_code']);
     expect(sealedRefs(file)).toEqual([ref]);
-    const token = await secrets.get(ref);
+    const token = await secrets.get(ref, use);
     expect(token).toMatch(/\S{16,}/);
     expect(token).not.toBe(world.foundation.password);
     const raw = readFileSync(file, 'utf8');
@@ -365,17 +371,21 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
     const configDir = mkdtempSync(join(tmpdir(), 'tv-cf-login-'));
     const file = join(configDir, 'secrets.json');
     const secrets = new SecretStore({ file, safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
-    const service = new EngineService({ configDir, secrets: (ref) => secrets.get(ref), keeper: secrets });
+    const service = new EngineService({ configDir, secrets: (ref, use) => secrets.get(ref, use), keeper: secrets });
     owned.push({ dispose: async () => (await service.dispose(), rmSync(configDir, { recursive: true, force: true })) });
     const p = await profile({ login: { method: 'password', username: world.foundation.user } });
     const other = await profile({ login: { method: 'password', username: 'someone-else@example.com' } });
-    expect(loginSecretRef(other)).not.toBe(loginSecretRef(p));
+    const install = await installId(configDir);
+    expect(loginSecretRef(other, install)).not.toBe(loginSecretRef(p, install));
+    // Not derivable from the profile alone: another installation makes another reference.
+    expect(loginSecretRef(p, await installId(join(configDir, 'another-install')))).not.toBe(loginSecretRef(p, install));
+    const use = cloudFoundrySecretUse(p)!;
     expect(await service.saveProfile(p)).toMatchObject({ ok: true });
-    await secrets.set(loginSecretRef(p)!, 'a-kept-refresh-token');
+    await secrets.set(loginSecretRef(p, install)!, 'a-kept-refresh-token', use);
     await service.saveProfile({ ...p, name: 'Renamed' });
     // Queued behind any forgetting the rename might have started: the login must still be there.
-    await secrets.set('unrelated', 'x');
-    expect(await secrets.get(loginSecretRef(p)!)).toBe('a-kept-refresh-token');
+    await secrets.set('unrelated', 'x', BARRIER);
+    expect(await secrets.get(loginSecretRef(p, install)!, use)).toBe('a-kept-refresh-token');
     expect(await service.saveProfile(other)).toMatchObject({ ok: true });
     await expect.poll(() => sealedRefs(file)).toEqual(['unrelated']);
   });
@@ -389,7 +399,7 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
     const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
     const p = await profile({ login: { method: 'password', username: world.foundation.user } });
     const run = async (answer: string | null) => {
-      const service = new EngineService({ configDir, secrets: (ref) => secrets.get(ref), keeper: secrets, ca: world.tls.ca });
+      const service = new EngineService({ configDir, secrets: (ref, use) => secrets.get(ref, use), keeper: secrets, ca: world.tls.ca });
       const asked: string[] = [];
       service.on('prompt', (q) => (asked.push(q.kind), void service.answerPrompt(q.id, answer)));
       await service.saveProfile(p);
@@ -399,7 +409,7 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
       const state = await done;
       await service.dispose();
       // Queued behind the last keep, so the next run reads what this one left.
-      await secrets.set('barrier', 'x');
+      await secrets.set('barrier', 'x', BARRIER);
       return { state: state.state, asked, grants: world.foundation.grants.slice(grants) };
     };
     const first = await run(world.foundation.password);
@@ -414,7 +424,7 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
     const configDir = mkdtempSync(join(tmpdir(), 'tv-cf-login-'));
     const safeStorage = new FakeSafeStorage('basic_text');
     const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage, confirmPlainStorage: async () => false });
-    const service = new EngineService({ configDir, secrets: (ref) => secrets.get(ref), keeper: secrets, ca: world.tls.ca });
+    const service = new EngineService({ configDir, secrets: (ref, use) => secrets.get(ref, use), keeper: secrets, ca: world.tls.ca });
     owned.push({ dispose: async () => (await service.dispose(), rmSync(configDir, { recursive: true, force: true })) });
     service.on('prompt', (q) => void service.answerPrompt(q.id, world.foundation.password));
     const p = await profile({ login: { method: 'password', username: world.foundation.user } });

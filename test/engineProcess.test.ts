@@ -26,6 +26,7 @@ let dir: string;
 let engine: ChildProcess;
 let client: TunnelClient & { dispose(): void };
 const secretsAsked: string[] = [];
+const secretRequests: Array<{ use: unknown; profileId: unknown }> = [];
 
 function channelTo(child: ChildProcess): MessagePortLike {
   return {
@@ -49,6 +50,7 @@ beforeAll(async () => {
     const msg = m as ControlMessage;
     if (msg.t === 'secret?') {
       secretsAsked.push(msg.ref);
+      secretRequests.push({ use: msg.use, profileId: msg.profileId });
       channel.postMessage({ t: 'secret!', id: msg.id, value: msg.ref === 'pw-ref' ? 'from-safe-storage' : null } satisfies ControlMessage);
     }
   });
@@ -146,6 +148,8 @@ describe('engine process over a real process boundary', () => {
     await client.start('pw');
     await open;
     expect(secretsAsked).toEqual(['pw-ref']);
+    // The request says which profile asks and where the secret would go, so main can refuse a mismatch.
+    expect(secretRequests).toEqual([{ profileId: 'pw', use: { kind: 'ssh', host: '127.0.0.1', port: pwServer.port, user: 'u' } }]);
     await client.stop('pw');
   });
 

@@ -1,8 +1,9 @@
 // A Cloud Foundry profile's sessions. Every connect looks the app up again (a restage gives the
 // web process a new guid; an instance may have moved), fetches a fresh one-time code (each is
 // single-use and short-lived), and reads the service's address anew; tokens live across connects.
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { CloudFoundryProfile } from '../profiles/schema.js';
+import { cloudFoundrySecretUse, type SecretUse } from '../profiles/secretUse.js';
 import type { Prompter, SecretKeeper, SecretResolver } from '../engine/prompts.js';
 import type { Connection, Connector, ForwardTarget } from '../engine/tunnel.js';
 import { forgetSecret, rememberSecret } from '../shared/crash.js';
@@ -24,6 +25,8 @@ export interface CloudFoundryDeps {
   secrets?: SecretResolver | undefined;
   /** Where a password login's refresh token is kept for the next run (desktop: safeStorage). */
   keeper?: SecretKeeper | undefined;
+  /** The installation's random value (app/profiles/installId.ts), which a derived login reference is made with. */
+  installId?: string | undefined;
   /** Lines for the tunnel's log (whether a login was kept, and if not why). */
   log?: ((level: 'info' | 'warn', message: string) => void) | undefined;
   /** Extra trusted CA (PEM); the system's store otherwise. */
@@ -49,14 +52,17 @@ export interface CloudFoundryTunnelConnector extends Connector {
 }
 
 /**
- * Where a password login's refresh token is kept: the profile's own reference, or one derived from
- * the profile, the API and the user, so a login for another user or foundation is never picked up.
+ * Where a password login's refresh token is kept: the profile's own reference, or one made from the
+ * profile, the API and the user keyed with the installation's random value. A change of API or user
+ * gives another reference (and the old login is forgotten); without the installation's value nobody
+ * can work the reference out. Undefined where there is none (no password login, or no `installId`).
  */
-export function loginSecretRef(profile: CloudFoundryProfile): string | undefined {
+export function loginSecretRef(profile: CloudFoundryProfile, installId: string | undefined): string | undefined {
   const login = profile.login;
   if (login.method !== 'password') return undefined;
   if (login.refreshTokenRef) return login.refreshTokenRef;
-  const who = createHash('sha256').update(`${profile.api}\n${login.username}`).digest('hex').slice(0, 16);
+  if (installId === undefined) return undefined;
+  const who = createHmac('sha256', installId).update(`${profile.id}\n${profile.api}\n${login.username}`).digest('hex').slice(0, 32);
   return `cloudfoundry-login:${profile.id}:${who}`;
 }
 
@@ -189,20 +195,24 @@ class CloudFoundryConnector implements CloudFoundryTunnelConnector {
         );
       };
     } else {
-      const ref = loginSecretRef(this.profile)!;
-      const saved = this.forgetSavedLogin ? undefined : await this.deps.secrets?.(ref);
+      const ref = loginSecretRef(this.profile, this.deps.installId);
+      // The token goes to this API's UAA for this user, and is read only if it was kept for the same.
+      const use = cloudFoundrySecretUse(this.profile)!;
+      const saved = this.forgetSavedLogin || !ref ? undefined : await this.deps.secrets?.(ref, use);
       this.tokens = saved ? new UaaTokens(endpoints, saved, undefined, http) : await this.passwordLogin(endpoints, how.username, http);
-      if (!saved) void this.keepLogin(ref, this.tokens.refreshToken, true);
-      this.tokens.onNewRefreshToken = ({ refresh }) => void this.keepLogin(ref, refresh, false);
+      if (ref) {
+        if (!saved) void this.keepLogin(ref, use, this.tokens.refreshToken, true);
+        this.tokens.onNewRefreshToken = ({ refresh }) => void this.keepLogin(ref, use, refresh, false);
+      }
     }
     return this.tokens;
   }
 
   /** Only the refresh token is kept; where it cannot be (no keyring, no consent) the login lasts until the engine stops. */
-  private async keepLogin(ref: string, token: string, fresh: boolean): Promise<void> {
+  private async keepLogin(ref: string, use: SecretUse, token: string, fresh: boolean): Promise<void> {
     const keeper = this.deps.keeper;
     if (!keeper) return;
-    const result = await keeper.set(ref, token).catch((err: unknown) => ({ stored: false as const, reason: err instanceof Error ? err.message : String(err) }));
+    const result = await keeper.set(ref, token, use).catch((err: unknown) => ({ stored: false as const, reason: err instanceof Error ? err.message : String(err) }));
     if (result.stored) {
       if (fresh) this.deps.log?.('info', `Logged in to ${this.profile.api}; the login is kept for next time (the password is not).`);
     } else {

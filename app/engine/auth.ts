@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, KeyboardInteractiveCallback, ParsedKey } from 'ssh2';
 import type { Auth } from '../profiles/schema.js';
+import type { SecretUse } from '../profiles/secretUse.js';
 import { TunnelError } from '../shared/errors.js';
 import type { Prompter, SecretResolver } from './prompts.js';
 
@@ -62,6 +63,8 @@ export interface AuthContext {
   user: string;
   prompter: Prompter;
   secrets?: SecretResolver | undefined;
+  /** Where this hop's secrets go: a stored one is served only if it was kept for this. */
+  use: SecretUse;
   /** Called while a person is being asked, so the handshake timeout does not count their typing. */
   onPrompt: (asking: boolean) => void;
 }
@@ -100,7 +103,7 @@ export function makeAuthHandler(attempts: Attempt[], ctx: AuthContext) {
     if (!/passphrase/i.test(parsed.message)) {
       throw new TunnelError('KEY_UNREADABLE', `${attempt.file} is not a private key ssh2 can read (${parsed.message}).`, { hop: ctx.hop });
     }
-    const stored = attempt.passphraseRef ? await ctx.secrets?.(attempt.passphraseRef) : undefined;
+    const stored = attempt.passphraseRef ? await ctx.secrets?.(attempt.passphraseRef, ctx.use) : undefined;
     if (stored !== undefined) {
       parsed = ssh2.utils.parseKey(data, stored);
       if (!(parsed instanceof Error)) return first(parsed);
@@ -117,7 +120,7 @@ export function makeAuthHandler(attempts: Attempt[], ctx: AuthContext) {
 
   async function password(attempt: Extract<Attempt, { kind: 'password' }>): Promise<string | undefined> {
     if (passwordTries === 0 && attempt.passwordRef) {
-      const stored = await ctx.secrets?.(attempt.passwordRef);
+      const stored = await ctx.secrets?.(attempt.passwordRef, ctx.use);
       if (stored !== undefined) return stored;
     }
     if (!ctx.prompter.password) return undefined;

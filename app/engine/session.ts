@@ -6,6 +6,7 @@ import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 
 type Algorithms = NonNullable<ConnectConfig['algorithms']>;
 import type { Endpoint, HostKeyPolicy, Keepalive } from '../profiles/schema.js';
+import { sshSecretUse } from '../profiles/secretUse.js';
 import { hostPort } from '../shared/address.js';
 import { TunnelError } from '../shared/errors.js';
 import { makeAuthHandler, planAttempts } from './auth.js';
@@ -269,7 +270,7 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
       if (prompting > 0) clearTimeout(timer);
       else if (!settled) armTimer();
     };
-    const auth = makeAuthHandler(planAttempts(o.endpoint.auth), { hop: label, user: o.user, prompter: o.prompter, secrets: o.secrets, onPrompt });
+    const auth = makeAuthHandler(planAttempts(o.endpoint.auth), { hop: label, user: o.user, use: sshSecretUse(o.endpoint, o.defaultUser), prompter: o.prompter, secrets: o.secrets, onPrompt });
 
     const fail = (err: TunnelError) => {
       if (settled) return;

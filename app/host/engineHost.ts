@@ -4,6 +4,7 @@
 // wait for a live engine, subscriptions outlive restarts, and the tunnels that were running when
 // the engine died are reopened in the new one.
 import { EVENT_NAMES, METHOD_NAMES, type EventName, type EventPayload, type TunnelClient } from '../shared/contract.js';
+import { asSecretUse, type SecretUse } from '../profiles/secretUse.js';
 import { Emitter } from '../shared/emitter.js';
 import { TunnelError } from '../shared/errors.js';
 import { createClient, type MessagePortLike } from '../shared/rpc.js';
@@ -21,16 +22,28 @@ export type Spawner = (entry: string) => ChildLike;
 
 /** Where the engine's secret look-ups and writes are answered (the SecretStore in the app). */
 export interface SecretSource {
-  get(ref: string): Promise<string | undefined>;
+  /** `other-use` and `unbound` are refusals: a secret exists under `ref` but not for this use. */
+  lookup(ref: string, use: SecretUse): Promise<{ found: true; value: string } | { found: false; why: 'none' | 'unreadable' | 'other-use' | 'unbound' }>;
   /** Absent: nothing the engine obtains is kept beyond its own life. */
-  set?(ref: string, value: string): Promise<{ stored: true } | { stored: false; reason: string }>;
+  set?(ref: string, value: string, use: SecretUse): Promise<{ stored: true } | { stored: false; reason: string }>;
   delete?(ref: string): Promise<void>;
+}
+
+/** A look-up main refused: the profile named a secret kept for somewhere else (or for nowhere known). */
+export interface RefusedSecret {
+  profileId: string;
+  ref: string;
+  /** Where the profile would have sent it. */
+  use: SecretUse;
+  why: 'other-use' | 'unbound';
 }
 
 export interface EngineHostOptions {
   entry: string;
   spawn: Spawner;
   secrets: SecretSource;
+  /** Told of each refused look-up, so main can log it; the engine is answered "no secret" and asks the person. */
+  onRefusedSecret?(refused: RefusedSecret): void;
   /** First restart delay; doubles per crash that follows a short life, up to maxRestartDelayMs. */
   restartDelayMs?: number;
   maxRestartDelayMs?: number;
@@ -203,12 +216,25 @@ export class EngineHost extends Emitter<HostEvents> {
     const secrets = this.opts.secrets;
     if (m?.t === 'secret?' && typeof m.id === 'string' && typeof m.ref === 'string') {
       const reply = (value: string | null) => port.postMessage({ t: 'secret!', id: m.id, value } satisfies ControlMessage);
-      // A store that cannot decrypt answers "no secret", so the engine asks the person instead.
-      secrets.get(m.ref).then((v) => reply(v ?? null), () => reply(null));
+      const use = asSecretUse(m.use);
+      // A request that says no use is answered like one for a use nothing was stored for.
+      if (!use) return reply(null);
+      const profileId = typeof m.profileId === 'string' ? m.profileId : '(unknown profile)';
+      // Refused, unreadable or absent all answer "no secret", so the engine asks the person instead.
+      secrets.lookup(m.ref, use).then(
+        (found) => {
+          if (found.found) return reply(found.value);
+          if (found.why === 'other-use' || found.why === 'unbound') this.opts.onRefusedSecret?.({ profileId, ref: m.ref, use, why: found.why });
+          reply(null);
+        },
+        () => reply(null),
+      );
     } else if (m?.t === 'keep-secret' && typeof m.id === 'string' && typeof m.ref === 'string' && typeof m.value === 'string') {
       const reply = (r: { stored: true } | { stored: false; reason: string }) => port.postMessage({ t: 'kept-secret', id: m.id, ...r } satisfies ControlMessage);
+      const use = asSecretUse(m.use);
       if (!secrets.set) return reply({ stored: false, reason: 'this app keeps no secrets' });
-      secrets.set(m.ref, m.value).then(reply, (err: unknown) => reply({ stored: false, reason: `the secret store failed (${err instanceof Error ? err.message : String(err)})` }));
+      if (!use) return reply({ stored: false, reason: 'the engine did not say where the secret may be sent' });
+      secrets.set(m.ref, m.value, use).then(reply, (err: unknown) => reply({ stored: false, reason: `the secret store failed (${err instanceof Error ? err.message : String(err)})` }));
     } else if (m?.t === 'forget-secret' && typeof m.ref === 'string') {
       secrets.delete?.(m.ref).catch(() => undefined);
     }

@@ -1,11 +1,14 @@
 // Remembers a password or key passphrase the person typed into a prompt, under the secret reference
 // the profile names for that hop, but only once the tunnel opened with it: a mistyped password is
-// never stored. Where the store declines (no keyring, no consent) the secret served this connection only.
+// never stored. It is stored for that hop's host, port and user, and served to nothing else. Where
+// the store declines (no keyring, no consent) the secret served this connection only.
+import { userInfo } from 'node:os';
+import { sshSecretUse, type SecretUse } from '../profiles/secretUse.js';
 import type { EventPayload, PromptAnswer, TunnelClient } from '../shared/contract.js';
 import type { SetResult } from './secretStore.js';
 
 export interface SecretSink {
-  set(ref: string, value: string): Promise<SetResult>;
+  set(ref: string, value: string, use: SecretUse): Promise<SetResult>;
 }
 
 type Typed = { kind: 'password' | 'passphrase'; hop: string; value: string };
@@ -16,7 +19,8 @@ export interface SecretCapture {
   dispose(): void;
 }
 
-export function captureSecrets(client: TunnelClient, sink: SecretSink, onResult: (profileId: string, result: SetResult) => void): SecretCapture {
+/** `defaultUser`: who a hop without a user logs in as; the engine, run by the same account, uses the same. */
+export function captureSecrets(client: TunnelClient, sink: SecretSink, onResult: (profileId: string, result: SetResult) => void, defaultUser = userInfo().username): SecretCapture {
   const prompts = new Map<string, { profileId: string; kind: Typed['kind']; hop: string }>();
   const typed = new Map<string, Typed>();
 
@@ -43,7 +47,7 @@ export function captureSecrets(client: TunnelClient, sink: SecretSink, onResult:
     const endpoint = [...profile.jumps, profile.server][open.hops.findIndex((h) => h.label === secret.hop)];
     const auth = endpoint?.auth;
     const ref = secret.kind === 'password' ? (auth?.method === 'password' ? auth.passwordRef : undefined) : auth?.method === 'key' ? auth.passphraseRef : undefined;
-    if (ref) onResult(profileId, await sink.set(ref, secret.value));
+    if (ref && endpoint) onResult(profileId, await sink.set(ref, secret.value, sshSecretUse(endpoint, defaultUser)));
   }
 
   return {

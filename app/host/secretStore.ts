@@ -2,7 +2,12 @@
 // each encrypted with Electron's safeStorage (injected, so this runs and is tested in Node). On
 // Linux without a keyring safeStorage falls back to a hard-coded key ('basic_text'), which is
 // obfuscation, not protection: then nothing is written unless the person agreed to it.
-import { readFile } from 'node:fs/promises';
+// Each secret is sealed together with its use (where it may be sent, app/profiles/secretUse.ts) and
+// served only to a request for that same use.
+import { createHash } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { asSecretUse, sameSecretUse, type SecretUse } from '../profiles/secretUse.js';
 import { writeFileAtomic } from '../profiles/store.js';
 
 /** The part of Electron's `safeStorage` this store uses, with the real API's shape. */
@@ -20,38 +25,68 @@ export interface SecretStoreOptions {
   /** Asks the person whether secrets may be stored with basic_text; true only for an explicit yes. */
   confirmPlainStorage(): Promise<boolean>;
   platform?: NodeJS.Platform;
+  /** Told once per distinct damaged content when the file could not be read: it was set aside and the store started empty. */
+  onProblem?(problem: { message: string; backup: string }): void;
 }
 
 export type SetResult = { stored: true } | { stored: false; reason: string };
 
+/**
+ * What a look-up found. `other-use`: stored for another server, port, user or API. `unbound`: kept
+ * by a version that recorded no use, so nobody can say where it belongs. Neither is ever served.
+ */
+export type Lookup = { found: true; value: string } | { found: false; why: 'none' | 'unreadable' | 'other-use' | 'unbound' };
+
+/**
+ * A sealed entry: `{ sealed }` holds the encrypted JSON of `{ value, use }`, so the use cannot be
+ * changed without the keyring; a bare string is a secret kept before uses were recorded.
+ */
+type Entry = string | { sealed: string };
+
 interface SecretsFile {
-  version: 1;
+  version: 2;
   /** Set once the person agreed to basic_text storage; asked again if the keyring changes. */
   plainTextConsent?: boolean;
-  secrets: Record<string, string>;
+  secrets: Record<string, Entry>;
 }
+
+class Damaged extends Error {}
 
 export class SecretStore {
   /** A "no" holds for the rest of this run, so one refusal is not followed by a question per secret. */
   private refusedPlainText = false;
   private writes: Promise<unknown> = Promise.resolve();
+  /** Damaged contents already set aside in this run, by digest. */
+  private readonly setAsideDone = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: SecretStoreOptions) {}
 
-  /** The secret, or undefined when there is none or it cannot be decrypted here (then the engine asks). */
-  async get(ref: string): Promise<string | undefined> {
-    const sealed = (await this.read()).secrets[ref];
-    if (sealed === undefined || !this.opts.safeStorage.isEncryptionAvailable()) return undefined;
-    try {
-      return this.opts.safeStorage.decryptString(Buffer.from(sealed, 'base64'));
-    } catch {
-      // Encrypted under another OS account or keyring: unusable, and not worth a crash.
-      return undefined;
-    }
+  /** The secret kept under `ref` for exactly `use`; undefined otherwise (then the engine asks the person). */
+  async get(ref: string, use: SecretUse): Promise<string | undefined> {
+    const found = await this.lookup(ref, use);
+    return found.found ? found.value : undefined;
   }
 
-  /** Stores `value` under `ref`, unless this machine cannot keep it safe and the person did not agree. */
-  set(ref: string, value: string): Promise<SetResult> {
+  /** Like get, saying why nothing was served, so a refused request can be logged. */
+  async lookup(ref: string, use: SecretUse): Promise<Lookup> {
+    const entry = (await this.read()).secrets[ref];
+    if (entry === undefined) return { found: false, why: 'none' };
+    if (typeof entry === 'string') return { found: false, why: 'unbound' };
+    if (!this.opts.safeStorage.isEncryptionAvailable()) return { found: false, why: 'unreadable' };
+    let opened: { value?: unknown; use?: unknown };
+    try {
+      opened = JSON.parse(this.opts.safeStorage.decryptString(Buffer.from(entry.sealed, 'base64'))) as typeof opened;
+    } catch {
+      // Encrypted under another OS account or keyring: unusable, and not worth a crash.
+      return { found: false, why: 'unreadable' };
+    }
+    const stored = asSecretUse(opened?.use);
+    if (typeof opened?.value !== 'string' || !stored) return { found: false, why: 'unreadable' };
+    return sameSecretUse(stored, use) ? { found: true, value: opened.value } : { found: false, why: 'other-use' };
+  }
+
+  /** Stores `value` under `ref` for `use`, unless this machine cannot keep it safe and the person did not agree. */
+  set(ref: string, value: string, use: SecretUse): Promise<SetResult> {
     return this.serial(async () => {
       const safe = this.opts.safeStorage;
       if (!safe.isEncryptionAvailable()) return { stored: false, reason: 'no encryption is available on this system' };
@@ -67,7 +102,7 @@ export class SecretStore {
       } else {
         delete file.plainTextConsent;
       }
-      file.secrets[ref] = safe.encryptString(value).toString('base64');
+      file.secrets[ref] = { sealed: safe.encryptString(JSON.stringify({ value, use })).toString('base64') };
       await this.write(file);
       return { stored: true };
     });
@@ -91,12 +126,45 @@ export class SecretStore {
     try {
       text = await readFile(this.opts.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, secrets: {} };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 2, secrets: {} };
       throw err;
     }
-    const data = JSON.parse(text) as Partial<SecretsFile> | null;
-    const secrets = data && typeof data.secrets === 'object' && data.secrets !== null ? data.secrets : {};
-    return { version: 1, ...(data?.plainTextConsent === true ? { plainTextConsent: true } : {}), secrets: Object.fromEntries(Object.entries(secrets).filter(([, v]) => typeof v === 'string')) };
+    try {
+      return parseSecretsFile(text);
+    } catch (err) {
+      if (!(err instanceof Damaged)) throw err;
+      // Never a permanent failure: the damaged content is set aside and the store starts empty; the next write replaces the file.
+      await this.setAside(text, err.message);
+      return { version: 2, secrets: {} };
+    }
+  }
+
+  /** One dated backup per distinct damaged content, and one word to the person about it. */
+  private setAside(text: string, why: string): Promise<void> {
+    const digest = createHash('sha256').update(text).digest('hex');
+    let done = this.setAsideDone.get(digest);
+    if (!done) {
+      done = (async () => {
+        const dir = dirname(this.opts.file);
+        const prefix = `${basename(this.opts.file)}.corrupt-`;
+        let backup: string | undefined;
+        for (const name of (await readdir(dir)).filter((n) => n.startsWith(prefix))) {
+          if ((await readFile(join(dir, name), 'utf8').catch(() => undefined)) === text) backup = join(dir, name);
+        }
+        if (!backup) {
+          backup = join(dir, `${prefix}${new Date().toISOString().replace(/[:.]/g, '-')}`);
+          await writeFile(backup, text, { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'EEXIST') throw err;
+          });
+        }
+        this.opts.onProblem?.({
+          message: `The saved passwords and logins could not be read (${why}), so Tunnelvision starts without them and will ask for each again. The unreadable file is kept at ${backup}.`,
+          backup,
+        });
+      })();
+      this.setAsideDone.set(digest, done);
+    }
+    return done;
   }
 
   private write(file: SecretsFile): Promise<void> {
@@ -109,4 +177,23 @@ export class SecretStore {
     this.writes = run.catch(() => {});
     return run;
   }
+}
+
+function parseSecretsFile(text: string): SecretsFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new Damaged('it is not valid JSON');
+  }
+  const d = data as { version?: unknown; plainTextConsent?: unknown; secrets?: unknown } | null;
+  if (typeof d !== 'object' || d === null || Array.isArray(d) || (d.version !== 1 && d.version !== 2)) throw new Damaged('it is not a secrets file of a version this app knows');
+  if (typeof d.secrets !== 'object' || d.secrets === null || Array.isArray(d.secrets)) throw new Damaged('it holds no list of secrets');
+  const secrets: Record<string, Entry> = {};
+  for (const [ref, entry] of Object.entries(d.secrets as Record<string, unknown>)) {
+    if (typeof entry === 'string') secrets[ref] = entry;
+    else if (typeof entry === 'object' && entry !== null && typeof (entry as { sealed?: unknown }).sealed === 'string') secrets[ref] = { sealed: (entry as { sealed: string }).sealed };
+    else throw new Damaged('one of its entries has the wrong shape');
+  }
+  return { version: 2, ...(d.plainTextConsent === true ? { plainTextConsent: true } : {}), secrets };
 }

@@ -3,6 +3,7 @@
 // `process.send`). Either way the contract is served on that one channel, plus two messages of the
 // process's own: secret look-ups and writes (main holds safeStorage) and a graceful shutdown.
 import { randomUUID } from 'node:crypto';
+import type { SecretUse } from '../profiles/secretUse.js';
 import type { MessagePortLike } from '../shared/rpc.js';
 import { serveService } from '../shared/rpc.js';
 import { installCrashReport, rememberSecret } from '../shared/crash.js';
@@ -17,10 +18,11 @@ interface ParentPort {
 
 /** Messages between the engine process and its parent that are not part of the contract. */
 export type ControlMessage =
-  | { t: 'secret?'; id: string; ref: string }
+  /** A secret for `profileId`, to be sent to `use`: main answers only if it was stored for that use. */
+  | { t: 'secret?'; id: string; ref: string; use: SecretUse; profileId: string }
   | { t: 'secret!'; id: string; value: string | null }
-  /** A secret the engine obtained itself (a Cloud Foundry login), to keep under `ref`. */
-  | { t: 'keep-secret'; id: string; ref: string; value: string }
+  /** A secret the engine obtained itself (a Cloud Foundry login), to keep under `ref` for `use`. */
+  | { t: 'keep-secret'; id: string; ref: string; value: string; use: SecretUse }
   | { t: 'kept-secret'; id: string; stored: boolean; reason?: string }
   | { t: 'forget-secret'; ref: string }
   | { t: 'shutdown' }
@@ -63,18 +65,18 @@ const waitingKeeps = new Map<string, (result: { stored: true } | { stored: false
 
 const service = new EngineService({
   configDir: process.env.TUNNELVISION_CONFIG_DIR ?? defaultConfigDir(),
-  secrets: (ref) =>
+  secrets: (ref, use, profileId) =>
     new Promise((resolve) => {
       const id = randomUUID();
       waitingSecrets.set(id, resolve);
-      channel.postMessage({ t: 'secret?', id, ref } satisfies ControlMessage);
+      channel.postMessage({ t: 'secret?', id, ref, use, profileId } satisfies ControlMessage);
     }),
   keeper: {
-    set: (ref, value) =>
+    set: (ref, value, use) =>
       new Promise((resolve) => {
         const id = randomUUID();
         waitingKeeps.set(id, resolve);
-        channel.postMessage({ t: 'keep-secret', id, ref, value } satisfies ControlMessage);
+        channel.postMessage({ t: 'keep-secret', id, ref, value, use } satisfies ControlMessage);
       }),
     delete: async (ref) => channel.postMessage({ t: 'forget-secret', ref } satisfies ControlMessage),
   },

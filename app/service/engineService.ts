@@ -15,7 +15,10 @@ import { TunnelError } from '../shared/errors.js';
 import { startDemo, type Demo } from '../demo/demoServer.js';
 import type { Prompter, SecretKeeper, SecretResolver } from '../engine/prompts.js';
 import { Tunnel } from '../engine/tunnel.js';
+import { installId } from '../profiles/installId.js';
 import type { Profile } from '../profiles/schema.js';
+import { keepRefsInPlace } from '../profiles/secretRefs.js';
+import type { SecretUse } from '../profiles/secretUse.js';
 import { ProfileStore } from '../profiles/store.js';
 import { importSshConfig, loadSshConfig } from '../profiles/sshConfig.js';
 import { exportProfiles, importProfiles } from '../profiles/transfer.js';
@@ -26,8 +29,8 @@ const STATS_INTERVAL_MS = 1_000;
 
 export interface EngineServiceOptions {
   configDir: string;
-  /** Looks up secrets by reference (desktop: safeStorage, through main). */
-  secrets?: SecretResolver;
+  /** Looks up secrets by reference and use, for a profile (desktop: safeStorage, through main). */
+  secrets?: (ref: string, use: SecretUse, profileId: string) => Promise<string | undefined>;
   /** Keeps (and forgets) secrets the engine obtains itself: Cloud Foundry logins. */
   keeper?: SecretKeeper;
   /**
@@ -37,8 +40,8 @@ export interface EngineServiceOptions {
   ca?: string;
 }
 
-function loginRefs(profiles: readonly Profile[]): Set<string> {
-  return new Set(profiles.flatMap((p) => (p.kind === 'cloudfoundry' ? (loginSecretRef(p) ?? []) : [])));
+function loginRefs(profiles: readonly Profile[], install: string | undefined): Set<string> {
+  return new Set(profiles.flatMap((p) => (p.kind === 'cloudfoundry' ? (loginSecretRef(p, install) ?? []) : [])));
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '*', '']);
@@ -56,6 +59,7 @@ export class EngineService extends Emitter<Events> implements TunnelService {
   private demo: Promise<Demo> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private disposed: Promise<void> | undefined;
+  private install: Promise<string | undefined> | undefined;
 
   constructor(private readonly opts: EngineServiceOptions) {
     super();
@@ -77,13 +81,15 @@ export class EngineService extends Emitter<Events> implements TunnelService {
   saveProfile(input: unknown): Promise<MethodResult<'saveProfile'>> {
     const parsed = parseProfile(input);
     if (!parsed.ok) return Promise.resolve({ ok: false as const, errors: parsed.errors });
-    const profile = parsed.value;
+    const wanted = parsed.value;
     return this.edit((all) => {
-      const i = all.findIndex((p) => p.id === profile.id);
+      const i = all.findIndex((p) => p.id === wanted.id);
+      // Matched by reference, never by position: a hop moved or re-pointed loses its secret's reference.
+      const profile = keepRefsInPlace(all[i], wanted);
       if (i >= 0) all[i] = profile;
       else all.push(profile);
       return { ok: true as const, profile };
-    }, [profile.id]);
+    }, [wanted.id]);
   }
 
   async deleteProfile(id: string): Promise<MethodResult<'deleteProfile'>> {
@@ -148,7 +154,7 @@ export class EngineService extends Emitter<Events> implements TunnelService {
     let connector: CloudFoundryTunnelConnector | undefined;
     if (profile.kind === 'cloudfoundry') {
       const log = (level: 'info' | 'warn', message: string) => this.emit('log', { profileId: id, entry: { time: Date.now(), level, message } });
-      connector = cloudFoundryConnector(profile, { prompter, secrets, keeper: this.opts.keeper, log, ...(this.opts.ca ? { ca: `${rootCertificates.join('\n')}\n${this.opts.ca}` } : {}) });
+      connector = cloudFoundryConnector(profile, { prompter, secrets, keeper: this.opts.keeper, installId: await this.installId(), log, ...(this.opts.ca ? { ca: `${rootCertificates.join('\n')}\n${this.opts.ca}` } : {}) });
       this.cfConnectors.set(id, connector);
     } else {
       this.cfConnectors.delete(id);
@@ -242,10 +248,11 @@ export class EngineService extends Emitter<Events> implements TunnelService {
   private async edit<T>(change: (all: Profile[]) => T, ids: string[] | (() => string[])): Promise<T> {
     let before = new Set<string>();
     let after = new Set<string>();
+    const install = await this.installId();
     const { result } = await this.store.update((all) => {
-      before = loginRefs(all);
+      before = loginRefs(all, install);
       const result = change(all);
-      after = loginRefs(all);
+      after = loginRefs(all, install);
       return result;
     });
     this.emit('profiles', { ids: typeof ids === 'function' ? ids() : ids });
@@ -269,11 +276,25 @@ export class EngineService extends Emitter<Events> implements TunnelService {
     this.statsTimer = undefined;
   }
 
+  /**
+   * The installation's random value that derived login references are made with; undefined where
+   * nothing is kept, or when it cannot be read (then no login is kept, and saving still works).
+   */
+  private installId(): Promise<string | undefined> {
+    if (!this.opts.keeper) return Promise.resolve(undefined);
+    this.install ??= installId(this.opts.configDir).catch(() => {
+      this.install = undefined;
+      return undefined;
+    });
+    return this.install;
+  }
+
   private secretsFor(profile: Profile): SecretResolver | undefined {
-    const own = this.opts.secrets;
+    const lookup = this.opts.secrets;
+    const own: SecretResolver | undefined = lookup && ((ref, use) => lookup(ref, use, profile.id));
     if (profile.id !== 'demo' || !this.demo) return own;
     const demo = this.demo;
-    return async (ref) => (await (await demo).secrets(ref)) ?? (await own?.(ref));
+    return async (ref, use) => (await (await demo).secrets(ref)) ?? (await own?.(ref, use));
   }
 
   private ask<T extends PromptAnswer>(request: Question): Promise<T | null> {

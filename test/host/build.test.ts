@@ -37,7 +37,7 @@ describe('app bundles', () => {
 
   it('the bundled engine runs under EngineHost: a demo tunnel opens and shutdown closes it', async () => {
     const spawn = forkSpawner({ TUNNELVISION_CONFIG_DIR: dir });
-    const host = new EngineHost({ entry: out('engine/engineProcess.cjs'), spawn, secrets: { get: async () => undefined } });
+    const host = new EngineHost({ entry: out('engine/engineProcess.cjs'), spawn, secrets: { lookup: async () => ({ found: false, why: 'none' }) } });
     try {
       const open = new Promise<EventPayload<'state'>>((resolve) => host.client.on('state', (p) => p.state.state === 'open' && resolve(p)));
       const id = await host.client.startDemo();

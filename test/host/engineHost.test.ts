@@ -90,9 +90,9 @@ describe('EngineHost', () => {
   it("answers the engine's secret look-ups from the secret store", async () => {
     const configDir = mkdtempSync(join(dir, 'sec-'));
     const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
-    expect(await secrets.set('pw-ref', 'kept-safe')).toEqual({ stored: true });
-    const { host } = newHost({ secrets });
     const port = await freePort();
+    expect(await secrets.set('pw-ref', 'kept-safe', { kind: 'ssh', host: '127.0.0.1', port: pwServer.port, user: 'u' })).toEqual({ stored: true });
+    const { host } = newHost({ secrets });
     await host.client.saveProfile({
       id: 'pw',
       name: 'Password',

@@ -232,7 +232,7 @@ export function ProfileEditor({ base, taken, onSave, onCancel }: Props) {
           {draft.jumps.length === 0 && <p className="muted">None: the SSH server is reached directly.</p>}
           <ol className="jump-rows">
             {draft.jumps.map((j, i) => (
-              <li key={i} className="jump-row">
+              <li key={j.key} className="jump-row">
                 <div className="forward-head">
                   <span className="field-label">Jump host {i + 1}</span>
                   <button type="button" className="icon" aria-label={`Move jump host ${i + 1} up`} disabled={i === 0} onClick={() => update((d) => ({ ...d, jumps: swap(d.jumps, i, i - 1) }))}>

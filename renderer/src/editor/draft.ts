@@ -8,6 +8,10 @@ import { parseWith, type FieldError } from '../../../app/profiles/validate.js';
 export type AuthMethod = Auth['method'];
 
 export interface EndpointDraft {
+  /** Stable React key; not saved. A hop keeps it when moved, so nothing is matched by position. */
+  key: string;
+  /** The auth of the saved endpoint this draft came from: its secret references travel with the hop. */
+  saved?: Auth | undefined;
   host: string;
   port: string;
   user: string;
@@ -65,7 +69,7 @@ function num(text: string): number | undefined {
 }
 
 export function emptyEndpoint(): EndpointDraft {
-  return { host: '', port: '', user: '', authMethod: 'auto', keyFiles: '' };
+  return { key: newKey(), host: '', port: '', user: '', authMethod: 'auto', keyFiles: '' };
 }
 
 export function emptyForward(type: Forward['type'] = 'local'): ForwardDraft {
@@ -99,7 +103,7 @@ export function emptyDraft(): ProfileDraft {
 
 function endpointDraft(e: Endpoint): EndpointDraft {
   const keyFiles = e.auth.method === 'auto' || e.auth.method === 'key' ? e.auth.keyFiles.join('\n') : '';
-  return { host: e.host, port: String(e.port), user: e.user ?? '', authMethod: e.auth.method, keyFiles };
+  return { key: newKey(), saved: e.auth, host: e.host, port: String(e.port), user: e.user ?? '', authMethod: e.auth.method, keyFiles };
 }
 
 export function forwardDraft(f: Forward): ForwardDraft {
@@ -138,15 +142,15 @@ export function profileDraft(p: SshProfile): ProfileDraft {
   };
 }
 
-/** The auth object for a method; secrets references the form does not show are kept from `base`. */
+/** The auth object for a method; secret references the form does not show are kept from the hop's own saved auth. */
 function authInput(d: EndpointDraft, base: Auth | undefined): Record<string, unknown> {
   const kept = base?.method === d.authMethod ? { ...base } : { method: d.authMethod };
   if (d.authMethod === 'auto' || d.authMethod === 'key') return { ...kept, keyFiles: lines(d.keyFiles) };
   return kept;
 }
 
-function endpointInput(d: EndpointDraft, base: Endpoint | undefined): Record<string, unknown> {
-  return { host: d.host.trim(), port: num(d.port), user: d.user.trim() || undefined, auth: authInput(d, base?.auth) };
+function endpointInput(d: EndpointDraft): Record<string, unknown> {
+  return { host: d.host.trim(), port: num(d.port), user: d.user.trim() || undefined, auth: authInput(d, d.saved) };
 }
 
 function forwardInput(f: ForwardDraft): Record<string, unknown> {
@@ -169,8 +173,8 @@ export function draftInput(d: ProfileDraft, base?: SshProfile): Record<string, u
     name: d.name,
     group: d.group.trim() || undefined,
     tags: list(d.tags),
-    server: endpointInput(d.server, base?.server),
-    jumps: d.jumps.map((j, i) => endpointInput(j, base?.jumps[i])),
+    server: endpointInput(d.server),
+    jumps: d.jumps.map(endpointInput),
     forwards: d.forwards.map(forwardInput),
     hostKey: { ...base?.hostKey, strict: d.strict, knownHostsFiles: lines(d.knownHostsFiles) },
     keepalive: { intervalSeconds: num(d.keepaliveInterval), countMax: num(d.keepaliveCountMax) },
