@@ -8,6 +8,7 @@ type Algorithms = NonNullable<ConnectConfig['algorithms']>;
 import type { Endpoint, HostKeyPolicy, Keepalive } from '../profiles/schema.js';
 import { hostPort } from '../shared/address.js';
 import { TunnelError } from '../shared/errors.js';
+import { stripControls } from '../shared/terminalText.js';
 import { makeAuthHandler, planAttempts } from './auth.js';
 import { checkHostKey, defaultKnownHostsFiles, knownKeyTypes, type HostKeyInfo } from './hostKeys.js';
 import type { Prompter, SecretResolver } from './prompts.js';
@@ -218,7 +219,8 @@ export function hopReachError(err: TunnelError, via: string, next: string): Tunn
 }
 
 function openFailureDetail(err: Error): string {
-  return err.message.replace(/^\(SSH\) Channel open failure: ?/, '') || 'no reason given';
+  // The reason is the server's own text.
+  return stripControls(err.message.replace(/^\(SSH\) Channel open failure: ?/, '')) || 'no reason given';
 }
 
 /** SSH channel-open failure reasons (RFC 4254 §5.1) as errors a person can act on. */
@@ -297,7 +299,8 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
         // version line, without a word: a retryable condition, not a protocol error.
         return fail(new TunnelError('CONNECTION_LOST', `${label} closed the connection before the SSH handshake began: the server may be refusing new connections (MaxStartups, a connection limit, or a TCP wrapper).`, { hop: label, cause: err }));
       }
-      fail(new TunnelError('PROTOCOL', `SSH handshake with ${label} failed: ${err.message}`, { hop: label, cause: err }));
+      // ssh2 puts a server's disconnect description in the message.
+      fail(new TunnelError('PROTOCOL', `SSH handshake with ${label} failed: ${stripControls(err.message)}`, { hop: label, cause: err }));
     });
     client.on('close', () => fail(hostKeyError ?? auth.aborted ?? new TunnelError('CONNECTION_LOST', `${label} closed the connection during the handshake.`, { hop: label })));
     client.once('ready', () => {
