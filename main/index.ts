@@ -13,6 +13,7 @@ import type { PromptAnswer, TunnelClient } from '../app/shared/contract.js';
 import { registerIpc } from './ipc.js';
 import { logTunnels, setupLogging } from './logging.js';
 import { ENGINE_ENTRY } from './paths.js';
+import { registerAppScheme, serveApp } from './protocol.js';
 import { createTray } from './tray.js';
 import { createWindow, hardenSession } from './window.js';
 
@@ -21,6 +22,7 @@ const NETWORK_POLL_MS = 5_000;
 // The same folder the CLI and the engine use for profiles (TUNNELVISION_CONFIG_DIR, else the platform's);
 // productName in package.json names the log folder the same way.
 app.setPath('userData', defaultConfigDir());
+registerAppScheme();
 
 if (!app.requestSingleInstanceLock()) app.quit();
 else void start();
@@ -118,6 +120,7 @@ async function start(): Promise<void> {
   }, NETWORK_POLL_MS).unref();
 
   hardenSession();
+  serveApp();
   win = createWindow(prefs, links);
   win.on('close', (e) => {
     if (quitting || !prefs.get('closeToTray')) return;

@@ -1,8 +1,11 @@
 // electron-log to the platform's log folder (Linux ~/.config/Tunnelvision/logs, macOS
 // ~/Library/Logs/Tunnelvision, Windows %APPDATA%\Tunnelvision\logs), rotated by size, one scope
 // per profile. Only engine log entries and state changes are written: no call arguments, so no
-// prompt answer or secret can reach a log.
+// prompt answer or secret can reach a log. Files are 0600 in a 0700 folder, and electron-log's own IPC
+// channel is closed (app/host/logFiles.ts).
+import { ipcMain } from 'electron';
 import log from 'electron-log/main';
+import { closeLogIpc, keepLogsPrivate } from '../app/host/logFiles.js';
 import { describeState } from '../app/host/tunnelBoard.js';
 import type { TunnelClient } from '../app/shared/contract.js';
 
@@ -11,6 +14,9 @@ const MAX_LOG_BYTES = 5 * 1024 * 1024;
 export type Logger = ReturnType<typeof log.scope>;
 
 export function setupLogging(): Logger {
+  // electron-log is never initialised: that would add a preload to every session and more IPC.
+  closeLogIpc(ipcMain);
+  keepLogsPrivate(log.transports.file);
   log.transports.file.maxSize = MAX_LOG_BYTES;
   log.transports.file.level = 'info';
   log.transports.console.level = 'warn';

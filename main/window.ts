@@ -1,20 +1,16 @@
 // The one window, with Electron's security checklist applied: isolated, sandboxed preload, no Node
-// in the page, a CSP header on the app's own files, no navigation, no new windows, and external
+// in the page, served from app:// with a CSP header on every response (main/protocol.ts), no navigation, no new windows, and external
 // links only to addresses the app made itself. The settings and decisions themselves are in
 // webPreferences.ts, which has no Electron import and is tested in Node.
 import { BrowserWindow, session, shell } from 'electron';
 import type Conf from 'conf';
 import type { ExternalLinks } from '../app/host/externalLinks.js';
 import type { Preferences } from '../app/host/preferences.js';
-import { PRELOAD, RENDERER_DIR_URL, RENDERER_HTML } from './paths.js';
-import { CSP, decideWindowOpen, refuse, windowWebPreferences } from './webPreferences.js';
+import { APP_URL, PRELOAD } from './paths.js';
+import { decideWindowOpen, refuse, windowWebPreferences } from './webPreferences.js';
 
-/** Once per session: the CSP header, and no web permission (camera, notifications…) for any page. */
+/** Once per session: no web permission (camera, notifications…) for any page. */
 export function hardenSession(): void {
-  session.defaultSession.webRequest.onHeadersReceived({ urls: ['file://*/*'] }, (details, callback) => {
-    const own = details.url.startsWith(`${RENDERER_DIR_URL}/`);
-    callback({ responseHeaders: own ? { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } : details.responseHeaders });
-  });
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
 }
 
@@ -38,6 +34,6 @@ export function createWindow(prefs: Conf<Preferences>, links: ExternalLinks): Br
   };
   win.on('resized', saveBounds);
   win.on('moved', saveBounds);
-  void win.loadFile(RENDERER_HTML);
+  void win.loadURL(APP_URL);
   return win;
 }

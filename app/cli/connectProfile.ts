@@ -45,6 +45,7 @@ const OPTION_NAMES = [
   'RemoteForward',
   'DynamicForward',
   'BatchMode',
+  'HostKeyAlgorithms',
 ] as const;
 type OptionName = (typeof OPTION_NAMES)[number];
 const BY_LOWER = new Map<string, OptionName>(OPTION_NAMES.map((n) => [n.toLowerCase(), n]));
@@ -69,6 +70,20 @@ function parseOptions(raw: string[], errors: FieldError[]): Options {
     if (MULTI.has(name) || list.length === 0) list.push(m[2]!);
   }
   return out;
+}
+
+/**
+ * HostKeyAlgorithms is read for one thing: whether it turns SHA-1 RSA (`ssh-rsa`) back on, as
+ * `+ssh-rsa` does in OpenSSH 8.8 and later. The engine's own list stays otherwise.
+ */
+function allowsSha1Rsa(value: string | undefined, warnings: string[]): boolean {
+  if (value === undefined) return false;
+  const names = value.replace(/^[+^]/, '').split(',');
+  const allows = !value.startsWith('-') && names.includes('ssh-rsa');
+  if (!allows || names.length > 1 || !value.startsWith('+')) {
+    warnings.push(`HostKeyAlgorithms=${value}: Tunnelvision keeps its own host-key algorithm list and reads this option only to allow ssh-rsa (SHA-1), as "+ssh-rsa".`);
+  }
+  return allows;
 }
 
 function yesNo(value: string | undefined, name: string, errors: FieldError[]): boolean | undefined {
@@ -171,6 +186,7 @@ export async function connectPlan(destination: string, flags: ConnectFlags): Pro
   ];
   const strict = strictMode(first('StrictHostKeyChecking'), errors) ?? r.strictHostKeyChecking ?? 'ask';
   const knownHostsFiles = first('UserKnownHostsFile')?.split(/\s+/) ?? r.userKnownHostsFiles ?? [];
+  const allowSha1Rsa = allowsSha1Rsa(first('HostKeyAlgorithms'), warnings);
   const interval = number(first('ServerAliveInterval'), '-o ServerAliveInterval', errors) ?? r.serverAliveInterval;
   const countMax = number(first('ServerAliveCountMax'), '-o ServerAliveCountMax', errors) ?? r.serverAliveCountMax;
   const connectTimeout = number(first('ConnectTimeout'), '-o ConnectTimeout', errors) ?? r.connectTimeout;
@@ -190,7 +206,7 @@ export async function connectPlan(destination: string, flags: ConnectFlags): Pro
     name: destination,
     server: { host, port, ...(user ? { user } : {}), auth: { method: 'auto', keyFiles } },
     jumps: jumps as SshProfileInput['jumps'],
-    hostKey: { strict, knownHostsFiles },
+    hostKey: { strict, knownHostsFiles, allowSha1Rsa },
     keepalive: { ...(interval !== undefined ? { intervalSeconds: interval } : {}), ...(countMax !== undefined ? { countMax } : {}) },
     reconnect: { enabled: flags.reconnect },
     ...(connectTimeout !== undefined ? { connectTimeoutSeconds: connectTimeout } : {}),

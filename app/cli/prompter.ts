@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Prompter } from '../engine/prompts.js';
 import type { HostKeyQuestion } from '../engine/hostKeys.js';
+import { stripControls } from '../shared/terminalText.js';
 
 export function hostKeyQuestionText(q: HostKeyQuestion): string {
   const keyName = q.key.type.replace(/^ssh-/, '').replace(/^ecdsa-sha2-nistp\d+$/, 'ecdsa').toUpperCase();
@@ -82,10 +83,14 @@ export function cliPrompter(opts: { input?: Readable & { isTTY?: boolean }; outp
     passphrase: (q) => ask(`${q.retry ? 'Bad passphrase, try again. ' : ''}Enter passphrase for key '${q.keyFile}': `, true, false),
     password: (q) => ask(`${q.retry ? 'Permission denied, please try again.\n' : ''}${q.user}@${q.hop.replace(/^[^@]*@/, '')}'s password: `, true, false),
     async keyboardInteractive(q) {
-      if (q.instructions) output.write(`${q.instructions}\n`);
+      // The engine already strips these; a terminal is where they would do harm, so again here.
+      const name = stripControls(q.name);
+      const instructions = stripControls(q.instructions);
+      if (name) output.write(`${name}\n`);
+      if (instructions) output.write(`${instructions}\n`);
       const answers: string[] = [];
       for (const p of q.prompts) {
-        const a = await ask(p.prompt, !p.echo, false);
+        const a = await ask(stripControls(p.prompt), !p.echo, false);
         if (a === null) return null;
         answers.push(a);
       }

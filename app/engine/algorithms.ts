@@ -25,13 +25,25 @@ export function defaultCiphers(): string[] {
   return (forThisMachine ??= preferredCiphers(cryptoReport()));
 }
 
-const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'];
+/** RSA signed with SHA-1: off unless a profile opts in, as in OpenSSH 8.8 and later. */
+export const SHA1_RSA = 'ssh-rsa';
 
 /**
  * Host-key algorithms with the types already in known_hosts first, as OpenSSH orders them, so a
- * server with several keys shows the one we can verify instead of one that looks new.
+ * server with several keys shows the one we can verify instead of one that looks new. `ssh-rsa`
+ * (SHA-1) comes last, and only with `allowSha1Rsa`.
  */
-export function hostKeyAlgorithms(knownTypes: readonly string[]): string[] {
-  const first = knownTypes.flatMap((type) => (type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type]));
-  return [...new Set([...first.filter((a) => HOST_KEY_ALGORITHMS.includes(a)), ...HOST_KEY_ALGORITHMS])];
+export function hostKeyAlgorithms(knownTypes: readonly string[], allowSha1Rsa = false): string[] {
+  const offered = allowSha1Rsa ? [...HOST_KEY_ALGORITHMS, SHA1_RSA] : HOST_KEY_ALGORITHMS;
+  const first = knownTypes.flatMap((type) => (type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256'] : [type]));
+  return [...new Set([...first.filter((a) => offered.includes(a)), ...offered])];
+}
+
+/**
+ * True when the only host-key algorithm the server offers that we know is SHA-1 RSA: the reason
+ * a handshake found nothing in common when `ssh-rsa` is off.
+ */
+export function offersOnlySha1Rsa(serverOffer: readonly string[]): boolean {
+  return serverOffer.includes(SHA1_RSA) && !serverOffer.some((a) => HOST_KEY_ALGORITHMS.includes(a));
 }

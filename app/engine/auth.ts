@@ -9,6 +9,7 @@ import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, Keyboard
 import type { Auth } from '../profiles/schema.js';
 import type { SecretUse } from '../profiles/secretUse.js';
 import { TunnelError } from '../shared/errors.js';
+import { stripControls } from '../shared/terminalText.js';
 import type { Prompter, SecretResolver } from './prompts.js';
 
 const MAX_PASSPHRASE_TRIES = 3;
@@ -129,12 +130,17 @@ export function makeAuthHandler(attempts: Attempt[], ctx: AuthContext) {
     return answer;
   }
 
-  const keyboardInteractive = (_name: string, instructions: string, _lang: string, prompts: Array<{ prompt: string; echo?: boolean }>, finish: KeyboardInteractiveCallback) => {
+  const keyboardInteractive = (name: string, instructions: string, _lang: string, prompts: Array<{ prompt: string; echo?: boolean }>, finish: KeyboardInteractiveCallback) => {
     // Servers send an empty round before and after the real questions; answer those without asking.
     if (prompts.length === 0) return finish([]);
     if (!ctx.prompter.keyboardInteractive) return finish([]);
     void ask(() =>
-      ctx.prompter.keyboardInteractive!({ hop: ctx.hop, name: _name, instructions, prompts: prompts.map((p) => ({ prompt: p.prompt, echo: p.echo ?? false })) }),
+      ctx.prompter.keyboardInteractive!({
+        hop: ctx.hop,
+        name: stripControls(name),
+        instructions: stripControls(instructions),
+        prompts: prompts.map((p) => ({ prompt: stripControls(p.prompt), echo: p.echo ?? false })),
+      }),
     ).then(
       (answers) => {
         if (answers === null) {

@@ -9,10 +9,12 @@ import type { Endpoint, HostKeyPolicy, Keepalive } from '../profiles/schema.js';
 import { sshSecretUse } from '../profiles/secretUse.js';
 import { hostPort } from '../shared/address.js';
 import { TunnelError } from '../shared/errors.js';
+import { stripControls } from '../shared/terminalText.js';
 import { makeAuthHandler, planAttempts } from './auth.js';
 import { checkHostKey, defaultKnownHostsFiles, knownKeyTypes, type HostKeyInfo } from './hostKeys.js';
 import type { Prompter, SecretResolver } from './prompts.js';
-import { defaultCiphers, hostKeyAlgorithms } from './algorithms.js';
+import { defaultCiphers, hostKeyAlgorithms, offersOnlySha1Rsa } from './algorithms.js';
+import { watchServerHostKeyOffer } from './kexinit.js';
 import { poolPackets, returnPacketsAfterWrite } from './packetPool.js';
 import { readSessionIntoPool } from './sharedRead.js';
 
@@ -79,10 +81,13 @@ export async function openSession(opts: SessionOptions, signal?: AbortSignal): P
       const sock = previous ? await dialHop(previous, hops[i - 1]!.label, endpoint, hop.label, opts.connectTimeoutMs, signal) : await tcp(endpoint, hop.label, opts.connectTimeoutMs, signal);
       const isFinal = i === endpoints.length - 1;
       const knownHostsFiles = opts.hostKey.knownHostsFiles.length ? opts.hostKey.knownHostsFiles : defaultKnownHostsFiles();
-      const serverHostKey = hostKeyAlgorithms(await knownKeyTypes(knownHostsFiles, endpoint.host, endpoint.port).catch((err: unknown) => {
-        sock.destroy();
-        throw err instanceof TunnelError && !err.hop ? new TunnelError(err.code, err.message, { hop: hop.label, cause: err }) : err;
-      }));
+      const serverHostKey = hostKeyAlgorithms(
+        await knownKeyTypes(knownHostsFiles, endpoint.host, endpoint.port).catch((err: unknown) => {
+          sock.destroy();
+          throw err instanceof TunnelError && !err.hop ? new TunnelError(err.code, err.message, { hop: hop.label, cause: err }) : err;
+        }),
+        opts.hostKey.allowSha1Rsa,
+      );
       if (signal?.aborted) {
         sock.destroy();
         throw cancelled(hop.label);
@@ -219,7 +224,8 @@ export function hopReachError(err: TunnelError, via: string, next: string): Tunn
 }
 
 function openFailureDetail(err: Error): string {
-  return err.message.replace(/^\(SSH\) Channel open failure: ?/, '') || 'no reason given';
+  // The reason is the server's own text.
+  return stripControls(err.message.replace(/^\(SSH\) Channel open failure: ?/, '')) || 'no reason given';
 }
 
 /** SSH channel-open failure reasons (RFC 4254 §5.1) as errors a person can act on. */
@@ -255,6 +261,7 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
   const client = new ssh2.Client();
   sockets.set(client, o.sock);
   o.sock.once('close', () => closedSockets.add(o.sock));
+  const serverHostKeyOffer = watchServerHostKeyOffer(o.sock);
   return new Promise((resolve, reject) => {
     let settled = false;
     let hostKeyError: TunnelError | undefined;
@@ -293,12 +300,23 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
         return fail(new TunnelError('AUTH_FAILED', `Permission denied at ${label}: the server accepted none of what was tried (${tried}).`, { hop: label, cause: err }));
       }
       if (err.level === 'client-socket') return fail(socketError(err as NodeJS.ErrnoException, label));
+      const offer = serverHostKeyOffer();
+      if (err.level === 'handshake' && !o.hostKey.allowSha1Rsa && offer && offersOnlySha1Rsa(offer)) {
+        return fail(
+          new TunnelError(
+            'HOST_KEY_REJECTED',
+            `${label} offers only SHA-1 RSA host-key signatures (ssh-rsa), which Tunnelvision refuses by default, as OpenSSH 8.8 and later do: SHA-1 signatures can be forged. Best, have the server's administrator enable rsa-sha2-256/512 or an Ed25519 key. If you trust this server as it is, allow ssh-rsa for this profile (hostKey.allowSha1Rsa, or -o HostKeyAlgorithms=+ssh-rsa on the command line).`,
+            { hop: label, cause: err },
+          ),
+        );
+      }
       if (err.message === 'Connection lost before handshake') {
         // sshd drops connections past MaxStartups (and a TCP wrapper its denied ones) before its
         // version line, without a word: a retryable condition, not a protocol error.
         return fail(new TunnelError('CONNECTION_LOST', `${label} closed the connection before the SSH handshake began: the server may be refusing new connections (MaxStartups, a connection limit, or a TCP wrapper).`, { hop: label, cause: err }));
       }
-      fail(new TunnelError('PROTOCOL', `SSH handshake with ${label} failed: ${err.message}`, { hop: label, cause: err }));
+      // ssh2 puts a server's disconnect description in the message.
+      fail(new TunnelError('PROTOCOL', `SSH handshake with ${label} failed: ${stripControls(err.message)}`, { hop: label, cause: err }));
     });
     client.on('close', () => fail(hostKeyError ?? auth.aborted ?? new TunnelError('CONNECTION_LOST', `${label} closed the connection during the handshake.`, { hop: label })));
     client.once('ready', () => {

@@ -8,7 +8,7 @@ export type Envelope = { ok: true; value: unknown } | { ok: false; error: WireEr
 
 export interface IpcHandlerOptions {
   client: TunnelClient;
-  /** The page the app loads (out/renderer/index.html as a file: URL); only it may call. */
+  /** The page the app loads (app://tunnelvision/index.html, see appProtocol.ts); only it may call. */
   appUrl: string;
   /** Sees each valid prompt answer before it goes to the engine (to remember a password that works). */
   onAnswer?(promptId: string, answer: unknown): void;

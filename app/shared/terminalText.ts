@@ -1,0 +1,19 @@
+// Text a server chose (keyboard-interactive prompts and instructions, disconnect and channel-failure
+// reasons) made safe to show on a terminal or in the UI. A hostile server could otherwise clear the
+// screen, fake a prompt, retitle the window, set the clipboard (OSC 52) or plant a link (OSC 8).
+
+/**
+ * Escape sequences, 7-bit and 8-bit: CSI (ESC [ / 0x9B, up to its final byte); strings that run to
+ * a terminator (OSC, DCS, SOS, PM, APC: ESC ] P X ^ _ or 0x9D 0x90 0x98 0x9E 0x9F, up to BEL, ESC \
+ * or 0x9C, or to the end when unterminated); any other ESC with its intermediates and final byte.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const ESCAPE_SEQUENCE = /(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[\s\S]*?(?:\x07|\x1b\\|\x9c|$)|\x1b[\x20-\x2f]*[\x30-\x7e]?/g;
+/** C0 except tab and newline, DEL, and C1. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/** `text` without escape sequences or control characters; tab and newline stay. */
+export function stripControls(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
+}
