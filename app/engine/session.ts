@@ -9,7 +9,7 @@ import type { Endpoint, HostKeyPolicy, Keepalive } from '../profiles/schema.js';
 import { hostPort } from '../shared/address.js';
 import { TunnelError } from '../shared/errors.js';
 import { makeAuthHandler, planAttempts } from './auth.js';
-import { checkHostKey, defaultKnownHostsFiles, knownKeyTypes, type HostKeyInfo } from './hostKeys.js';
+import { checkHostKey, defaultKnownHostsFiles, knownHostsSetup, knownKeyTypes, type HostKeyInfo, type KnownHostsSetup } from './hostKeys.js';
 import type { Prompter, SecretResolver } from './prompts.js';
 import { defaultCiphers, hostKeyAlgorithms } from './algorithms.js';
 import { poolPackets, returnPacketsAfterWrite } from './packetPool.js';
@@ -26,6 +26,8 @@ export interface SessionOptions {
   secrets?: SecretResolver | undefined;
   /** The user when an endpoint names none (OpenSSH: the local user name). */
   defaultUser: string;
+  /** Global known_hosts files and HashKnownHosts; this machine's own when absent. */
+  knownHosts?: KnownHostsSetup | undefined;
 }
 
 export interface HopInfo {
@@ -68,6 +70,7 @@ export async function openSession(opts: SessionOptions, signal?: AbortSignal): P
   const endpoints = [...opts.jumps, opts.server];
   const clients: Client[] = [];
   const hops: HopInfo[] = [];
+  const knownHosts = opts.knownHosts ?? knownHostsSetup();
   try {
     for (const [i, endpoint] of endpoints.entries()) {
       const user = endpoint.user ?? opts.defaultUser;
@@ -78,7 +81,7 @@ export async function openSession(opts: SessionOptions, signal?: AbortSignal): P
       const sock = previous ? await dialHop(previous, hops[i - 1]!.label, endpoint, hop.label, opts.connectTimeoutMs, signal) : await tcp(endpoint, hop.label, opts.connectTimeoutMs, signal);
       const isFinal = i === endpoints.length - 1;
       const knownHostsFiles = opts.hostKey.knownHostsFiles.length ? opts.hostKey.knownHostsFiles : defaultKnownHostsFiles();
-      const serverHostKey = hostKeyAlgorithms(await knownKeyTypes(knownHostsFiles, endpoint.host, endpoint.port).catch((err: unknown) => {
+      const serverHostKey = hostKeyAlgorithms(await knownKeyTypes([...knownHostsFiles, ...knownHosts.globalFiles], endpoint.host, endpoint.port).catch((err: unknown) => {
         sock.destroy();
         throw err instanceof TunnelError && !err.hop ? new TunnelError(err.code, err.message, { hop: hop.label, cause: err }) : err;
       }));
@@ -86,7 +89,7 @@ export async function openSession(opts: SessionOptions, signal?: AbortSignal): P
         sock.destroy();
         throw cancelled(hop.label);
       }
-      const client = await connectHop({ ...opts, endpoint, user, hop, sock, isFinal, serverHostKey }, signal);
+      const client = await connectHop({ ...opts, knownHosts, endpoint, user, hop, sock, isFinal, serverHostKey }, signal);
       clients.push(client);
       hops.push(hop);
     }
@@ -247,6 +250,7 @@ interface HopConnect extends SessionOptions {
   sock: Duplex;
   isFinal: boolean;
   serverHostKey: string[];
+  knownHosts: KnownHostsSetup;
 }
 
 function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
@@ -328,7 +332,7 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         onPrompt(true);
         checkHostKey(
-          { host: o.endpoint.host, port: o.endpoint.port, hop: label, policy: o.hostKey, checkPinned: o.isFinal, ...(o.prompter.hostKey ? { ask: o.prompter.hostKey } : {}) },
+          { host: o.endpoint.host, port: o.endpoint.port, hop: label, policy: o.hostKey, checkPinned: o.isFinal, knownHosts: o.knownHosts, ...(o.prompter.hostKey ? { ask: o.prompter.hostKey } : {}) },
           key,
         ).then(
           (info) => {

@@ -544,6 +544,17 @@ function reachable(session: Session, alias: string): boolean {
   return own.ok && hostPatterns(own.value).includes(alias);
 }
 
+/**
+ * HashKnownHosts for `host` in this one file (yes/no), or undefined when the file does not say or
+ * cannot be read: the caller falls through to the next file, first value wins as in ssh.
+ */
+export function hashKnownHostsIn(config: SshConfigSource, host: string): boolean | undefined {
+  const computed = computeFor(openSession(config), host);
+  if (!computed.ok) return undefined;
+  const raw = new ConfigReader(computed.value).first('HashKnownHosts');
+  return raw === undefined ? undefined : YES_NO.get(raw.toLowerCase());
+}
+
 function listIn(session: Session): Parsed<string[]> {
   const everything = flatten(session, () => true);
   if (!everything.ok) return everything;
