@@ -35,7 +35,7 @@ describe('schema', () => {
     const p = valid();
     expect(p.forwards[0]).toMatchObject({ bindHost: '127.0.0.1' });
     expect(p.server).toMatchObject({ port: 22, auth: { method: 'auto', keyFiles: [] } });
-    expect(p.hostKey).toEqual({ strict: 'yes', knownHostsFiles: [] });
+    expect(p.hostKey).toEqual({ strict: 'yes', knownHostsFiles: [], allowSha1Rsa: false });
     expect(p.keepalive).toEqual({ intervalSeconds: 15, countMax: 3 });
     expect(p.reconnect).toEqual({ enabled: true, initialDelaySeconds: 1, maxDelaySeconds: 60, resetAfterSeconds: 30 });
     expect(p.kind).toBe('ssh');
@@ -60,7 +60,7 @@ describe('schema', () => {
       tags: ['db', 'eu'],
       server: { host: 'h', port: 2222, user: 'u', auth: { method: 'key', keyFiles: ['~/.ssh/id_ed25519'], passphraseRef: 'ref' } },
       jumps: [{ host: 'bastion', port: 22, user: 'j', auth: { method: 'agent' } }],
-      hostKey: { strict: 'accept-new', knownHostsFiles: ['/tmp/kh'] },
+      hostKey: { strict: 'accept-new', knownHostsFiles: ['/tmp/known_hosts_team'], allowSha1Rsa: true },
       keepalive: { intervalSeconds: 5, countMax: 2 },
       reconnect: { enabled: false, initialDelaySeconds: 2, maxDelaySeconds: 10, resetAfterSeconds: 60 },
       connectTimeoutSeconds: 20,
