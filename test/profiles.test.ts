@@ -78,6 +78,51 @@ describe('schema', () => {
   });
 });
 
+describe('host names', () => {
+  const FIELDS = ['server.host', 'jumps[0].host', 'forwards[0].targetHost'] as const;
+  function withHost(field: (typeof FIELDS)[number], host: string): Record<string, unknown> {
+    const input: Record<string, unknown> = { id: 'h', name: 'h', server: { host: 'db.example.com' }, forwards: [{ type: 'local', bindPort: 1, targetHost: 'db', targetPort: 2 }] };
+    if (field === 'server.host') input.server = { host };
+    if (field === 'jumps[0].host') input.jumps = [{ host }];
+    if (field === 'forwards[0].targetHost') input.forwards = [{ type: 'local', bindPort: 1, targetHost: host, targetPort: 2 }];
+    return input;
+  }
+  const forbidden: Array<[string, string]> = [
+    ...[...'*?!,[]|#$();&<>`{}\'"\\@/'].map((c): [string, string] => [c, `"${c}"`]),
+    [' ', 'a space'],
+    ['\t', 'whitespace'],
+    ['\n', 'whitespace'],
+    ['\u0000', 'a control character'],
+    ['\u001b', 'a control character'],
+    ['\u007f', 'a control character'],
+    ['\u009b', 'a control character'],
+  ];
+
+  it.each(FIELDS)('%s refuses every forbidden character, naming the field and the character', (field) => {
+    for (const [c, described] of forbidden) {
+      const parsed = parseProfile(withHost(field, `db${c}x.example.com`));
+      expect(parsed.ok, JSON.stringify(c)).toBe(false);
+      if (!parsed.ok) expect(formatErrors(parsed.errors)).toContain(`${field}: must not contain ${described}`);
+    }
+    const dash = parseProfile(withHost(field, '-oProxyCommand=id'));
+    expect(!dash.ok && formatErrors(dash.errors)).toContain(`${field}: must not start with "-"`);
+  });
+
+  it.each(['db', 'db.example.com', 'db.example.com.', 'my_host-1.internal', '10.0.4.12', '::1', 'fe80::1%eth0', '2001:db8::10.0.0.1', 'localhost'])('accepts %s', (host) => {
+    for (const field of FIELDS) expect(parseProfile(withHost(field, host)).ok).toBe(true);
+  });
+
+  it.each(['db..example.com', '.db', 'db.-x', '1:2:3', '::1::', '1:2:3:4:5:6:7:8:9', 'fe80::1%', `${'a'.repeat(64)}.example.com`, 'a'.repeat(256)])('refuses %s', (host) => {
+    expect(parseProfile(withHost('server.host', host)).ok).toBe(false);
+  });
+
+  it('stores a bracketed IPv6 literal bare, as connections and known_hosts need it', () => {
+    const parsed = parseProfile(withHost('server.host', '[::1]'));
+    expect(parsed.ok && parsed.value.kind === 'ssh' && parsed.value.server.host).toBe('::1');
+    expect(parseProfile(withHost('server.host', '[db.example.com]')).ok).toBe(false);
+  });
+});
+
 describe('store', () => {
   it('reads nothing from a missing file, and writes atomically with mode 0600', async () => {
     const dir = join(tempDir(), 'nested', 'config');
