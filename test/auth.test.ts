@@ -191,7 +191,7 @@ describe('password and keyboard-interactive (ssh2 Server)', () => {
 describe('host key before credentials', () => {
   it('sends no credential at all when the host key is refused', async () => {
     const other = makeKey(dir, 'not-the-host');
-    const known = join(dir, 'kh_wrong');
+    const known = join(dir, 'known_hosts_wrong');
     writeFileSync(known, `[127.0.0.1]:${ssh2srv.port} ${other.publicKey.split(' ').slice(0, 2).join(' ')}\n`);
     const before = ssh2srv.authAttempts.length;
     let asked = false;
@@ -203,7 +203,7 @@ describe('host key before credentials', () => {
   });
 
   it('asks about an unknown key (ask mode), saves it when accepted, refuses when declined', async () => {
-    const known = join(dir, 'kh_ask');
+    const known = join(dir, 'known_hosts_ask');
     writeFileSync(known, '');
     const declined = await attempt(await profile({ port: ssh2srv.port, knownHosts: known }, { method: 'password', passwordRef: 'pw' }, { hostKey: { strict: 'ask', knownHostsFiles: [known] } }), { hostKey: async () => false }, async () => 'hunter2');
     expect(declined.error).toMatchObject({ code: 'HOST_KEY_REJECTED' });
@@ -226,7 +226,7 @@ describe('host key types', () => {
     const multi = await Sshd.start({ extraHostKeys: ['rsa'] });
     try {
       const rsa = multi.extraHostKeys[0]!;
-      const known = join(dir, 'kh_rsa_only');
+      const known = join(dir, 'known_hosts_rsa_only');
       writeFileSync(known, multi.knownHostsLine(`[127.0.0.1]:${multi.port}`, rsa));
       const result = await attempt(await profile({ port: multi.port, user: multi.user, knownHosts: known }, { method: 'key', keyFiles: [multi.clientKey.path] }, { hostKey: { strict: 'accept-new', knownHostsFiles: [known] } }));
       expect(result.error).toBeUndefined();
@@ -248,7 +248,7 @@ describe('handshake timeout', () => {
   });
 
   it('does not count the time a person takes to answer a prompt', async () => {
-    const known = join(dir, 'kh_slow');
+    const known = join(dir, 'known_hosts_slow');
     writeFileSync(known, '');
     const result = await attempt(
       await profile({ port: ssh2srv.port, knownHosts: known }, { method: 'password' }, { connectTimeoutSeconds: 1, hostKey: { strict: 'ask', knownHostsFiles: [known] } }),

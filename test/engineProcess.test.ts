@@ -116,7 +116,7 @@ describe('engine process over a real process boundary', () => {
   });
 
   it('turns a host-key question into a prompt event and acts on the answer from this side', async () => {
-    const empty = join(dir, 'kh-empty');
+    const empty = join(dir, 'known_hosts_empty');
     writeFileSync(empty, '');
     const port = await freePort();
     await client.saveProfile(sshdProfile('ask', port, { hostKey: { strict: 'ask', knownHostsFiles: [empty] } }));

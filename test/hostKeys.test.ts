@@ -245,12 +245,73 @@ describe('appendKnownHost', () => {
   });
 
   it('appends without touching existing content, adding a missing final newline first', async () => {
-    const file = join(dir, 'no-final-newline');
+    const file = join(dir, 'known_hosts_no_final_newline');
     const before = `# keep me\nexample.com ${rsa.line}`;
     await writeFile(file, before);
     await appendKnownHost(file, 'example.com', 22, ed.info.blob);
     await appendKnownHost(file, 'example.org', 2200, ecdsa.info.blob);
     expect(await readFile(file, 'utf8')).toBe(`${before}\nexample.com ${ed.line}\n[example.org]:2200 ${ecdsa.line}\n`);
+  });
+});
+
+describe('appendKnownHost refuses files that are not known_hosts files', () => {
+  async function refused(file: string, host = 'example.com'): Promise<TunnelError> {
+    const error = await rejection(appendKnownHost(file, host, 22, ed.info.blob));
+    expect(error.code).toBe('KNOWN_HOSTS_UNSAFE');
+    return error;
+  }
+
+  it('a name that does not start with known_hosts, before creating or reading it', async () => {
+    const file = join(dir, 'authorized_keys');
+    expect((await refused(file)).message).toContain(`${file}: its name does not start with "known_hosts"`);
+    await expect(stat(file)).rejects.toThrow();
+  });
+
+  it('a known_hosts-named file holding anything but known_hosts lines, without quoting it', async () => {
+    const file = join(dir, 'known_hosts_not_really');
+    const before = `example.com ${ed.line}
+${ed2.line} someone@laptop
+`;
+    await writeFile(file, before);
+    const error = await refused(file);
+    expect(error.message).toContain('line 2 is not a known_hosts line');
+    expect(error.message).not.toContain(ed2.line.split(' ')[1]);
+    expect(await readFile(file, 'utf8')).toBe(before);
+  });
+
+  it('accepts comments, blank lines, hashed names and markers', async () => {
+    const { stdout: hashedLine } = await run('sh', ['-c', `f=$(mktemp); echo 'h.example ${ed2.line}' > $f; ssh-keygen -H -f $f >/dev/null 2>&1; grep -v '^#' $f; rm -f $f $f.old`]);
+    const file = await knownHosts('# team', '', hashedLine.trim(), `@revoked old.example ${rsa.line}`, `@cert-authority *.example ${ecdsa.line}`);
+    await appendKnownHost(file, 'example.com', 22, ed.info.blob);
+    expect(await lookupHostKey([file], 'example.com', 22, ed.info.blob)).toMatchObject({ status: 'match', line: 6 });
+  });
+
+  it('a host name that is a pattern, whatever the file', async () => {
+    for (const host of ['*', 'a,b', '!x', '|1|x|y', 'a b', 'x\ny']) await refused(join(dir, 'known_hosts_patterns'), host);
+    await expect(stat(join(dir, 'known_hosts_patterns'))).rejects.toThrow();
+  });
+
+  it('writes nothing for /dev/null (UserKnownHostsFile none) and takes the default file as it is', async () => {
+    await appendKnownHost('/dev/null', 'example.com', 22, ed.info.blob);
+    const home = process.env.HOME;
+    process.env.HOME = join(dir, 'home-default');
+    try {
+      const file = join(dir, 'home-default', '.ssh', 'known_hosts');
+      await appendKnownHost('~/.ssh/known_hosts', 'example.com', 22, ed.info.blob);
+      expect(await readFile(file, 'utf8')).toBe(`example.com ${ed.line}\n`);
+    } finally {
+      process.env.HOME = home;
+    }
+  });
+
+  it('hashes the name when asked, in the form ssh-keygen -F finds', async () => {
+    const file = join(dir, 'hashed', 'known_hosts');
+    await appendKnownHost(file, '127.0.0.1', 2222, ed.info.blob, { hash: true });
+    const text = await readFile(file, 'utf8');
+    expect(text).toMatch(/^\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= ssh-ed25519 /);
+    expect(text).not.toContain('127.0.0.1');
+    const { stdout } = await run('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-f', file]);
+    expect(stdout).toContain(ed.line);
   });
 });
 
@@ -320,7 +381,9 @@ describe('decideHostKey', () => {
 
 describe('checkHostKey', () => {
   function check(strict: HostKeyPolicy['strict'], files: string[], extra: Partial<HostKeyCheck> = {}): HostKeyCheck {
-    return { host: '127.0.0.1', port: 2222, hop: '127.0.0.1:2222', policy: policy(strict, files), checkPinned: false, ...extra };
+    // Never this machine's /etc/ssh: no global files, names written plainly.
+    const knownHosts = { globalFiles: [], hashNames: () => Promise.resolve(false) };
+    return { host: '127.0.0.1', port: 2222, hop: '127.0.0.1:2222', policy: policy(strict, files), checkPinned: false, knownHosts, ...extra };
   }
 
   it('accept-new trusts and saves a new key to the first file, then recognises it', async () => {
@@ -396,6 +459,25 @@ describe('checkHostKey', () => {
     expect(unsaved.code).toBe('CONFIG_INVALID');
     expect(unsaved.hop).toBe('127.0.0.1:2222');
     expect(unsaved.message).toContain(underAFile);
+  });
+
+  it('"ask" answered yes still refuses a file that is not a known_hosts file, and trusts nothing', async () => {
+    const file = join(dir, 'ask-yes-rc');
+    await writeFile(file, 'export PATH\n');
+    const error = await rejection(checkHostKey(check('ask', [file], { ask: () => Promise.resolve(true) }), ed.info.blob));
+    expect(error.code).toBe('KNOWN_HOSTS_UNSAFE');
+    expect(error.hop).toBe('127.0.0.1:2222');
+    expect(await readFile(file, 'utf8')).toBe('export PATH\n');
+  });
+
+  it('reads the global files (never writing them), revocations included', async () => {
+    const global = await knownHosts(`[127.0.0.1]:2222 ${ed.line}`);
+    const revoking = await knownHosts(`@revoked * ${ed.line}`);
+    const user = join(dir, 'global-user', 'known_hosts');
+    const withGlobal = (files: string[]) => ({ knownHosts: { globalFiles: files, hashNames: () => Promise.resolve(false) } });
+    await expect(checkHostKey(check('yes', [user], withGlobal([global])), ed.info.blob)).resolves.toEqual(ed.info);
+    expect((await rejection(checkHostKey(check('accept-new', [user], withGlobal([global, revoking])), ed.info.blob))).code).toBe('HOST_KEY_REVOKED');
+    await expect(stat(user)).rejects.toThrow();
   });
 
   it('refuses a revoked key whatever the mode', async () => {

@@ -35,7 +35,7 @@ describe('schema', () => {
     const p = valid();
     expect(p.forwards[0]).toMatchObject({ bindHost: '127.0.0.1' });
     expect(p.server).toMatchObject({ port: 22, auth: { method: 'auto', keyFiles: [] } });
-    expect(p.hostKey).toEqual({ strict: 'yes', knownHostsFiles: [] });
+    expect(p.hostKey).toEqual({ strict: 'yes', knownHostsFiles: [], allowSha1Rsa: false });
     expect(p.keepalive).toEqual({ intervalSeconds: 15, countMax: 3 });
     expect(p.reconnect).toEqual({ enabled: true, initialDelaySeconds: 1, maxDelaySeconds: 60, resetAfterSeconds: 30 });
     expect(p.kind).toBe('ssh');
@@ -60,7 +60,7 @@ describe('schema', () => {
       tags: ['db', 'eu'],
       server: { host: 'h', port: 2222, user: 'u', auth: { method: 'key', keyFiles: ['~/.ssh/id_ed25519'], passphraseRef: 'ref' } },
       jumps: [{ host: 'bastion', port: 22, user: 'j', auth: { method: 'agent' } }],
-      hostKey: { strict: 'accept-new', knownHostsFiles: ['/tmp/kh'] },
+      hostKey: { strict: 'accept-new', knownHostsFiles: ['/tmp/known_hosts_team'], allowSha1Rsa: true },
       keepalive: { intervalSeconds: 5, countMax: 2 },
       reconnect: { enabled: false, initialDelaySeconds: 2, maxDelaySeconds: 10, resetAfterSeconds: 60 },
       connectTimeoutSeconds: 20,
@@ -75,6 +75,51 @@ describe('schema', () => {
     };
     const parsed = parseProfile(input);
     expect(parsed.ok && parsed.value).toEqual({ kind: 'ssh', ...input });
+  });
+});
+
+describe('host names', () => {
+  const FIELDS = ['server.host', 'jumps[0].host', 'forwards[0].targetHost'] as const;
+  function withHost(field: (typeof FIELDS)[number], host: string): Record<string, unknown> {
+    const input: Record<string, unknown> = { id: 'h', name: 'h', server: { host: 'db.example.com' }, forwards: [{ type: 'local', bindPort: 1, targetHost: 'db', targetPort: 2 }] };
+    if (field === 'server.host') input.server = { host };
+    if (field === 'jumps[0].host') input.jumps = [{ host }];
+    if (field === 'forwards[0].targetHost') input.forwards = [{ type: 'local', bindPort: 1, targetHost: host, targetPort: 2 }];
+    return input;
+  }
+  const forbidden: Array<[string, string]> = [
+    ...[...'*?!,[]|#$();&<>`{}\'"\\@/'].map((c): [string, string] => [c, `"${c}"`]),
+    [' ', 'a space'],
+    ['\t', 'whitespace'],
+    ['\n', 'whitespace'],
+    ['\u0000', 'a control character'],
+    ['\u001b', 'a control character'],
+    ['\u007f', 'a control character'],
+    ['\u009b', 'a control character'],
+  ];
+
+  it.each(FIELDS)('%s refuses every forbidden character, naming the field and the character', (field) => {
+    for (const [c, described] of forbidden) {
+      const parsed = parseProfile(withHost(field, `db${c}x.example.com`));
+      expect(parsed.ok, JSON.stringify(c)).toBe(false);
+      if (!parsed.ok) expect(formatErrors(parsed.errors)).toContain(`${field}: must not contain ${described}`);
+    }
+    const dash = parseProfile(withHost(field, '-oProxyCommand=id'));
+    expect(!dash.ok && formatErrors(dash.errors)).toContain(`${field}: must not start with "-"`);
+  });
+
+  it.each(['db', 'db.example.com', 'db.example.com.', 'my_host-1.internal', '10.0.4.12', '::1', 'fe80::1%eth0', '2001:db8::10.0.0.1', 'localhost'])('accepts %s', (host) => {
+    for (const field of FIELDS) expect(parseProfile(withHost(field, host)).ok).toBe(true);
+  });
+
+  it.each(['db..example.com', '.db', 'db.-x', '1:2:3', '::1::', '1:2:3:4:5:6:7:8:9', 'fe80::1%', `${'a'.repeat(64)}.example.com`, 'a'.repeat(256)])('refuses %s', (host) => {
+    expect(parseProfile(withHost('server.host', host)).ok).toBe(false);
+  });
+
+  it('stores a bracketed IPv6 literal bare, as connections and known_hosts need it', () => {
+    const parsed = parseProfile(withHost('server.host', '[::1]'));
+    expect(parsed.ok && parsed.value.kind === 'ssh' && parsed.value.server.host).toBe('::1');
+    expect(parseProfile(withHost('server.host', '[db.example.com]')).ok).toBe(false);
   });
 });
 

@@ -413,7 +413,7 @@ Host *
       { alias: 'loop', reason: 'proxyJump: ProxyJump loop: loop → loop' },
       { alias: 'viacommand', reason: 'ProxyCommand is not supported (use ProxyJump)' },
       { alias: 'same-port', reason: 'forwards[1].bindPort: 127.0.0.1:8080 is already used by forwards[0]' },
-      { alias: 'user@host', reason: 'server.host: must be a host name or address, without spaces, "/" or "@"' },
+      { alias: 'user@host', reason: 'HostName: must not contain "@": give a host name (letters, digits, "-", "_" and dots), an IPv4 address or an IPv6 address' },
     ]);
   });
 

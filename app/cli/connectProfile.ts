@@ -3,6 +3,7 @@
 // obtained wins.
 import { sshProfileSchema, type Endpoint, type Forward, type HostKeyPolicy, type SshProfile, type SshProfileInput } from '../profiles/schema.js';
 import { parseForwardSpec } from '../profiles/forwardSpec.js';
+import { hostNameProblem } from '../profiles/hostName.js';
 import { loadSshConfig, resolveJumpChain, resolveSshHost, type SshConfigSource } from '../profiles/sshConfig.js';
 import { parseWith, type FieldError, type Parsed } from '../profiles/validate.js';
 
@@ -162,6 +163,9 @@ export async function connectPlan(destination: string, flags: ConnectFlags): Pro
   if (!dest.host) {
     return { ok: false, errors: [{ path: 'destination', message: 'name the server to connect to: [user@]host, ssh://user@host:port, or a Host alias from your ssh config' }] };
   }
+  // Checked before the config sees it, as ssh does: the name becomes %h in paths and a known_hosts name.
+  const destinationRefused = hostNameProblem(dest.host);
+  if (destinationRefused) return { ok: false, errors: [{ path: 'destination', message: `the host ${destinationRefused}` }] };
   const resolved = resolveSshHost(config, dest.host);
   if (!resolved.ok) return resolved;
   const r = resolved.value;

@@ -1,11 +1,14 @@
 // Host-key verification with OpenSSH's semantics (known_hosts format, StrictHostKeyChecking), so a
 // profile behaves exactly like `ssh` would with the same files: a key OpenSSH trusts is trusted here,
 // a key OpenSSH would refuse is refused here, and what we add is readable by OpenSSH.
-import { createHash, createHmac } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readFile, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { hostNameProblem } from '../profiles/hostName.js';
 import type { HostKeyPolicy } from '../profiles/schema.js';
+import { hashKnownHostsIn, loadSshConfig } from '../profiles/sshConfig.js';
 import { TunnelError } from '../shared/errors.js';
 
 export interface HostKeyInfo {
@@ -34,6 +37,14 @@ export interface HostKeyQuestion {
   otherTypes: HostKeyInfo[];
 }
 
+/** What the machine adds to a profile's known_hosts files; injectable so tests never read this machine's /etc. */
+export interface KnownHostsSetup {
+  /** OpenSSH's GlobalKnownHostsFile: read on every check, `@revoked` lines included, never written. */
+  globalFiles: string[];
+  /** Whether a name newly recorded for `host` is hashed (HashKnownHosts). */
+  hashNames(host: string): Promise<boolean>;
+}
+
 export interface HostKeyCheck {
   host: string;
   port: number;
@@ -42,6 +53,8 @@ export interface HostKeyCheck {
   /** Only the final hop is pinned; jump hosts go by known_hosts alone. */
   checkPinned: boolean;
   ask?: (q: HostKeyQuestion) => Promise<boolean>;
+  /** The machine's own files and settings; the real ones (/etc/ssh, ~/.ssh/config) when absent. */
+  knownHosts?: KnownHostsSetup;
 }
 
 type Marker = 'revoked' | 'cert-authority' | undefined;
@@ -85,6 +98,28 @@ export function defaultKnownHostsFiles(): string[] {
   return [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')];
 }
 
+export const GLOBAL_KNOWN_HOSTS_FILES = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+
+export function defaultSshConfigFiles(): string[] {
+  return [join(homedir(), '.ssh', 'config'), '/etc/ssh/ssh_config'];
+}
+
+/** HashKnownHosts from the user's ssh config, then the system's (Debian's says yes); the first value wins. */
+async function hashNamesFor(configFiles: readonly string[], host: string): Promise<boolean> {
+  for (const path of configFiles) {
+    // An ssh config we cannot read says nothing here: it decides only how a name is written.
+    const config = await loadSshConfig(path).catch(() => undefined);
+    const hash = config && hashKnownHostsIn(config, host);
+    if (hash !== undefined) return hash;
+  }
+  return false;
+}
+
+export function knownHostsSetup(opts: { sshConfigFiles?: string[]; globalFiles?: string[] } = {}): KnownHostsSetup {
+  const configFiles = opts.sshConfigFiles ?? defaultSshConfigFiles();
+  return { globalFiles: opts.globalFiles ?? GLOBAL_KNOWN_HOSTS_FILES, hashNames: (host) => hashNamesFor(configFiles, host) };
+}
+
 function expandHome(file: string): string {
   if (file === '~') return homedir();
   return file.startsWith('~/') ? join(homedir(), file.slice(2)) : file;
@@ -102,6 +137,11 @@ function matchesHashed(field: string, name: string): boolean {
   const salt = Buffer.from(parts[2], 'base64');
   if (salt.length !== 20) return false;
   return createHmac('sha1', salt).update(name).digest('base64') === parts[3];
+}
+
+function hashedName(name: string): string {
+  const salt = randomBytes(20);
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
 }
 
 /** OpenSSH's match_hostname: any negated pattern that matches excludes the line outright. */
@@ -146,6 +186,12 @@ function parseLine(text: string, file: string, line: number): KnownHostsEntry | 
   const key = parseKey(type, base64);
   if (!patterns || !key) return undefined;
   return { marker, patterns, key, file, line };
+}
+
+/** Whether a line could be in a known_hosts file: blank, a comment, or an entry that parses. */
+function isKnownHostsLine(text: string): boolean {
+  const trimmed = text.trim();
+  return trimmed === '' || trimmed.startsWith('#') || parseLine(text, '', 0) !== undefined;
 }
 
 async function readKnownHosts(file: string): Promise<KnownHostsEntry[]> {
@@ -198,18 +244,68 @@ export async function knownKeyTypes(files: string[], host: string, port: number)
   return [...new Set(types)];
 }
 
-export async function appendKnownHost(file: string, host: string, port: number, blob: Buffer): Promise<void> {
-  const path = expandHome(file);
+function unsafe(message: string): TunnelError {
+  return new TunnelError('KNOWN_HOSTS_UNSAFE', message);
+}
+
+const WRITE_ADVICE = "Remove it from the profile's known_hosts files, or name a file called known_hosts (or known_hosts_…) that holds only known_hosts lines.";
+
+/**
+ * Where a new line may go: the file itself, or, for a link that stays in its own folder, its
+ * target. A profile may come from someone else, so only a file that is plainly a known_hosts file
+ * is written: otherwise `host key` lines could be planted in authorized_keys or a shell's rc file.
+ */
+async function writableTarget(path: string): Promise<string> {
+  const isDefault = path === join(homedir(), '.ssh', 'known_hosts');
+  if (!isDefault && !basename(path).startsWith('known_hosts')) {
+    throw unsafe(`Tunnelvision will not record a host key in ${path}: its name does not start with "known_hosts", so it may be another kind of file (authorized_keys, a shell start-up file) that an added line would change. ${WRITE_ADVICE}`);
+  }
+  const info = await lstat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+    throw err;
+  });
+  if (!info?.isSymbolicLink()) return path;
+  const target = await realpath(path).catch(() => undefined);
+  const folder = await realpath(dirname(path)).catch(() => undefined);
+  if (target === undefined || folder === undefined || dirname(target) !== folder) {
+    throw unsafe(`Tunnelvision will not record a host key in ${path}: it is a symbolic link to a file outside its own folder (or to nothing), and writing through it would change that other file. ${WRITE_ADVICE}`);
+  }
+  return target;
+}
+
+/**
+ * Appends `host`'s key to `file`, checked first (see writableTarget) and refused with
+ * KNOWN_HOSTS_UNSAFE before anything is written. `hash` writes the name as `ssh-keygen -H` does.
+ */
+export async function appendKnownHost(file: string, host: string, port: number, blob: Buffer, opts: { hash?: boolean } = {}): Promise<void> {
+  const path = resolve(expandHome(file));
+  // UserKnownHostsFile /dev/null: OpenSSH "records" the key nowhere, and so do we.
+  if (path === '/dev/null') return;
+  // A glob or list in the name would vouch for other hosts: `*` trusts this key for every host.
+  const problem = hostNameProblem(host);
+  if (problem) throw unsafe(`Tunnelvision will not record a host key for this host name: it ${problem}.`);
   const key = describeKey(blob);
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  // 'a+' appends atomically after whatever is there, so concurrent hops cannot overwrite each other.
-  const handle = await open(path, 'a+', 0o600);
+  const target = await writableTarget(path);
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  // O_APPEND: concurrent hops cannot overwrite each other. O_NOFOLLOW: no link swapped in since the check.
+  const flags = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+  const handle = await open(target, flags, 0o600).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ELOOP') throw unsafe(`Tunnelvision will not record a host key in ${path}: it became a symbolic link while being opened. ${WRITE_ADVICE}`);
+    throw err;
+  });
   try {
-    const { size } = await handle.stat();
-    const last = Buffer.alloc(1);
-    if (size > 0) await handle.read(last, 0, 1, size - 1);
-    const separator = size > 0 && last[0] !== 0x0a ? '\n' : '';
-    await handle.write(`${separator}${knownHostsName(host, port)} ${key.type} ${blob.toString('base64')}\n`);
+    if (!(await handle.stat()).isFile()) throw unsafe(`Tunnelvision will not record a host key in ${path}: it is not a regular file. ${WRITE_ADVICE}`);
+    const existing = await handle.readFile();
+    const isDefault = path === join(homedir(), '.ssh', 'known_hosts');
+    // Read through the same descriptor that is written, so the file judged is the file changed.
+    const lines = existing.toString('utf8').split(/\r?\n/);
+    if (!isDefault && !lines.every(isKnownHostsLine)) {
+      const bad = lines.findIndex((l) => !isKnownHostsLine(l)) + 1;
+      throw unsafe(`Tunnelvision will not record a host key in ${path}: line ${bad} is not a known_hosts line, so the file may be something else. ${WRITE_ADVICE}`);
+    }
+    const separator = existing.length > 0 && existing[existing.length - 1] !== 0x0a ? '\n' : '';
+    const name = knownHostsName(host, port);
+    await handle.write(`${separator}${opts.hash ? hashedName(name) : name} ${key.type} ${blob.toString('base64')}\n`);
   } finally {
     await handle.close();
   }
@@ -353,12 +449,13 @@ function rejectedByYouError(check: HostKeyCheck, key: HostKeyInfo): TunnelError 
   return new TunnelError('HOST_KEY_REJECTED', `The ${key.type} host key of ${name} (${key.fingerprint}) was rejected by you, so Tunnelvision did not connect.`, { hop: check.hop });
 }
 
-async function save(check: HostKeyCheck, files: string[], key: HostKeyInfo): Promise<void> {
+async function save(check: HostKeyCheck, files: string[], key: HostKeyInfo, setup: KnownHostsSetup): Promise<void> {
   const file = files[0];
   if (file === undefined) return;
   try {
-    await appendKnownHost(file, check.host, check.port, key.blob);
+    await appendKnownHost(file, check.host, check.port, key.blob, { hash: await setup.hashNames(check.host) });
   } catch (err) {
+    if (err instanceof TunnelError) throw err;
     // Trusting a key we could not record would make the next connection trust-on-first-use again.
     throw new TunnelError(
       'CONFIG_INVALID',
@@ -377,19 +474,20 @@ async function askPerson(check: HostKeyCheck, key: HostKeyInfo, lookup: KnownHos
 
 export async function checkHostKey(check: HostKeyCheck, blob: Buffer): Promise<HostKeyInfo> {
   const files = check.policy.knownHostsFiles.length > 0 ? check.policy.knownHostsFiles : defaultKnownHostsFiles();
+  const setup = check.knownHosts ?? knownHostsSetup();
   try {
     const key = describeKey(blob);
-    const lookup = await lookupHostKey(files, check.host, check.port, blob);
+    const lookup = await lookupHostKey([...files, ...setup.globalFiles], check.host, check.port, blob);
     const decision = decideHostKey({ ...check, lookup, key });
     switch (decision.action) {
       case 'refuse':
         throw decision.error;
       case 'ask':
         if (!(await askPerson(check, key, lookup))) throw rejectedByYouError(check, key);
-        await save(check, files, key);
+        await save(check, files, key, setup);
         return key;
       case 'accept-and-save':
-        await save(check, files, key);
+        await save(check, files, key, setup);
         return key;
       case 'accept':
         return key;

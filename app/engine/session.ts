@@ -11,7 +11,7 @@ import { hostPort } from '../shared/address.js';
 import { TunnelError } from '../shared/errors.js';
 import { stripControls } from '../shared/terminalText.js';
 import { makeAuthHandler, planAttempts } from './auth.js';
-import { checkHostKey, defaultKnownHostsFiles, knownKeyTypes, type HostKeyInfo } from './hostKeys.js';
+import { checkHostKey, defaultKnownHostsFiles, knownHostsSetup, knownKeyTypes, type HostKeyInfo, type KnownHostsSetup } from './hostKeys.js';
 import type { Prompter, SecretResolver } from './prompts.js';
 import { defaultCiphers, hostKeyAlgorithms, offersOnlySha1Rsa } from './algorithms.js';
 import { watchServerHostKeyOffer } from './kexinit.js';
@@ -29,6 +29,8 @@ export interface SessionOptions {
   secrets?: SecretResolver | undefined;
   /** The user when an endpoint names none (OpenSSH: the local user name). */
   defaultUser: string;
+  /** Global known_hosts files and HashKnownHosts; this machine's own when absent. */
+  knownHosts?: KnownHostsSetup | undefined;
 }
 
 export interface HopInfo {
@@ -71,6 +73,7 @@ export async function openSession(opts: SessionOptions, signal?: AbortSignal): P
   const endpoints = [...opts.jumps, opts.server];
   const clients: Client[] = [];
   const hops: HopInfo[] = [];
+  const knownHosts = opts.knownHosts ?? knownHostsSetup();
   try {
     for (const [i, endpoint] of endpoints.entries()) {
       const user = endpoint.user ?? opts.defaultUser;
@@ -82,7 +85,7 @@ export async function openSession(opts: SessionOptions, signal?: AbortSignal): P
       const isFinal = i === endpoints.length - 1;
       const knownHostsFiles = opts.hostKey.knownHostsFiles.length ? opts.hostKey.knownHostsFiles : defaultKnownHostsFiles();
       const serverHostKey = hostKeyAlgorithms(
-        await knownKeyTypes(knownHostsFiles, endpoint.host, endpoint.port).catch((err: unknown) => {
+        await knownKeyTypes([...knownHostsFiles, ...knownHosts.globalFiles], endpoint.host, endpoint.port).catch((err: unknown) => {
           sock.destroy();
           throw err instanceof TunnelError && !err.hop ? new TunnelError(err.code, err.message, { hop: hop.label, cause: err }) : err;
         }),
@@ -92,7 +95,7 @@ export async function openSession(opts: SessionOptions, signal?: AbortSignal): P
         sock.destroy();
         throw cancelled(hop.label);
       }
-      const client = await connectHop({ ...opts, endpoint, user, hop, sock, isFinal, serverHostKey }, signal);
+      const client = await connectHop({ ...opts, knownHosts, endpoint, user, hop, sock, isFinal, serverHostKey }, signal);
       clients.push(client);
       hops.push(hop);
     }
@@ -254,6 +257,7 @@ interface HopConnect extends SessionOptions {
   sock: Duplex;
   isFinal: boolean;
   serverHostKey: string[];
+  knownHosts: KnownHostsSetup;
 }
 
 function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
@@ -347,7 +351,7 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         onPrompt(true);
         checkHostKey(
-          { host: o.endpoint.host, port: o.endpoint.port, hop: label, policy: o.hostKey, checkPinned: o.isFinal, ...(o.prompter.hostKey ? { ask: o.prompter.hostKey } : {}) },
+          { host: o.endpoint.host, port: o.endpoint.port, hop: label, policy: o.hostKey, checkPinned: o.isFinal, knownHosts: o.knownHosts, ...(o.prompter.hostKey ? { ask: o.prompter.hostKey } : {}) },
           key,
         ).then(
           (info) => {

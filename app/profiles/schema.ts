@@ -1,6 +1,7 @@
 // The saved form of a tunnel: plain data, validated, versioned. The engine, the CLI, the desktop
 // app and import/export all read this one schema; the runtime objects live in app/engine.
 import { z } from 'zod';
+import { hostNameProblem, unbracketHost } from './hostName.js';
 
 export const PROFILE_FILE_VERSION = 1;
 export const DEFAULT_BIND_HOST = '127.0.0.1';
@@ -20,12 +21,15 @@ const portOrZero = z
   .min(0, { error: 'must be 0–65535 (0 lets the server choose)' })
   .max(65535, { error: 'must be 0–65535 (0 lets the server choose)' });
 
+/** One grammar for every host (app/profiles/hostName.ts); `[v6]` is stored bare, as connections need it. */
 const host = z
   .string({ error: 'must be a host name or address' })
   .trim()
-  .min(1, { error: 'must not be empty', abort: true })
-  .max(255, { error: 'must be at most 255 characters' })
-  .regex(/^[^\s/@]+$/, { error: 'must be a host name or address, without spaces, "/" or "@"' });
+  .check((ctx) => {
+    const problem = hostNameProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value, continue: false });
+  })
+  .overwrite(unbracketHost);
 
 const bindHost = host.default(DEFAULT_BIND_HOST);
 

@@ -8,6 +8,7 @@ import { isAbsolute, join } from 'node:path';
 import SSHConfig, { LineType, glob, type Directive, type Line, type Section } from 'ssh-config';
 import { TunnelError } from '../shared/errors.js';
 import { parseForwardSpec, parseJumpSpec } from './forwardSpec.js';
+import { hostNameProblem } from './hostName.js';
 import type { Forward, ProfileInput } from './schema.js';
 import { formatErrors, parseProfile, type FieldError, type Parsed } from './validate.js';
 
@@ -450,6 +451,9 @@ interface Overrides {
 function toResolved(alias: string, computed: Computed, overrides: Overrides): Parsed<ResolvedSshHost> {
   const reader = new ConfigReader(computed);
   const hostName = reader.expand('HostName', 'hostName', reader.first('HostName') ?? alias, new Map([['%', '%'], ['h', alias]])) ?? alias;
+  // After expansion, as ssh checks it; the value is not quoted back (an imported file may be hostile).
+  const hostNameRefused = hostNameProblem(hostName);
+  if (hostNameRefused) reader.errors.push({ path: 'HostName', message: hostNameRefused });
   const port = overrides.port ?? reader.integer('Port', 'port', [1, 65535]);
   const user = overrides.user ?? reader.first('User');
   const tokens = pathTokens(alias, hostName, port, user);
@@ -542,6 +546,17 @@ function hostPatterns(lines: readonly Line[]): string[] {
 function reachable(session: Session, alias: string): boolean {
   const own = flatten(session, (patterns) => glob(patterns, alias));
   return own.ok && hostPatterns(own.value).includes(alias);
+}
+
+/**
+ * HashKnownHosts for `host` in this one file (yes/no), or undefined when the file does not say or
+ * cannot be read: the caller falls through to the next file, first value wins as in ssh.
+ */
+export function hashKnownHostsIn(config: SshConfigSource, host: string): boolean | undefined {
+  const computed = computeFor(openSession(config), host);
+  if (!computed.ok) return undefined;
+  const raw = new ConfigReader(computed.value).first('HashKnownHosts');
+  return raw === undefined ? undefined : YES_NO.get(raw.toLowerCase());
 }
 
 function listIn(session: Session): Parsed<string[]> {

@@ -53,7 +53,7 @@ describe('the Cloud Foundry editor', () => {
       org: ['must not be empty'],
       instance: ['must be 0 or more'],
       'local.bindPort': ['must be 1–65535'],
-      'target.host': [expect.stringContaining('without spaces')],
+      'target.host': [expect.stringContaining('must not contain a space')],
       'target.port': ['must be a number'],
     });
     const neither = checkCfDraft(filled({ service: '' }));

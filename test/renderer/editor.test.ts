@@ -33,10 +33,21 @@ describe('editor validation messages', () => {
     if (check.ok) return;
     expect(check.errors).toEqual({
       name: ['must not be empty'],
-      'server.host': ['must be a host name or address, without spaces, "/" or "@"'],
+      'server.host': ['must not contain "@": give a host name (letters, digits, "-", "_" and dots), an IPv4 address or an IPv6 address'],
       'forwards[0].bindPort': ['must be 1–65535'],
       'forwards[0].targetPort': ['must be a number'],
     });
+  });
+
+  it('refuses host names that are glob patterns or shell text, under the field that holds them', () => {
+    const d = filled();
+    d.server.host = '*';
+    d.forwards[0]!.targetHost = '$(id>pwned)';
+    const check = checkDraft(d);
+    expect(check.ok).toBe(false);
+    if (check.ok) return;
+    expect(check.errors['server.host']).toEqual([expect.stringMatching(/^must not contain "\*"/)]);
+    expect(check.errors['forwards[0].targetHost']).toEqual([expect.stringMatching(/^must not contain "\$"/)]);
   });
 
   it('shows checks across fields once each field is valid on its own', () => {
