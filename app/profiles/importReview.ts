@@ -112,6 +112,11 @@ export function reviewEntry(planned: PlannedProfile): ReviewEntry {
   return { id: profile.id, name: profile.name, action, destination: destination(profile), findings: RULES.flatMap((rule) => rule(planned)) };
 }
 
+/** The note a review carries when a received ssh_config's Include lines were skipped. */
+export function includesNote(count: number): string {
+  return `${count} Include line${count === 1 ? ' was' : 's were'} not followed: the files a received ssh_config includes are not the file you picked, so they were not read.`;
+}
+
 /** The review of importing `text` (JSON) into `existing`; nothing is saved. */
 export function reviewImport(existing: readonly Profile[], text: string, notes: string[] = []): { review: ImportReview } | { error: string } {
   const plan = planImport(existing, text);
