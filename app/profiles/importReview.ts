@@ -97,7 +97,7 @@ const RULES: Rule[] = [
   ({ cleared }) => (cleared.includes('autoStart') ? [info('autoStartCleared', 'autoStart', 'asked to start at launch; it will start only when you start it')] : []),
   ({ cleared }) => {
     const refs = cleared.filter((f) => f !== 'autoStart');
-    return refs.length > 0 ? [info('referencesDropped', refs.join(', '), 'named saved passwords or logins; imported profiles never use stored secrets, so you will be asked')] : [];
+    return refs.length > 0 ? [info('referencesDropped', refs.join(', '), 'pointed at a saved password or login; removed, so you will be asked instead')] : [];
   },
 ];
 

@@ -53,7 +53,7 @@ export function ImportReview({ source, review, onImport, onCancel }: Props) {
       <div className="prompt-body">
         <h2 id="review-title">Review import</h2>
         <p id="review-summary" className="muted">
-          From <code>{source}</code>: {review.entries.length} profile{review.entries.length === 1 ? '' : 's'}, {changes} to save
+          From {source}: {review.entries.length} profile{review.entries.length === 1 ? '' : 's'}, {changes} to save
           {warnings > 0 ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}. Nothing is saved until you choose Import. Imported profiles never bring saved passwords
           and never start by themselves.
         </p>
@@ -61,7 +61,7 @@ export function ImportReview({ source, review, onImport, onCancel }: Props) {
           {review.entries.map((entry) => (
             <li key={entry.id} className="review-entry">
               <div className="review-head">
-                <strong>{entry.name}</strong> <code className="muted">{entry.id}</code>
+                <strong>{entry.name}</strong> {entry.id !== entry.name && <code className="muted">{entry.id}</code>}
                 <span className={`review-action action-${entry.action}`}>{ACTION_TEXT[entry.action]}</span>
               </div>
               <div className="review-destination">{entry.destination}</div>
