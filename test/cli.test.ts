@@ -1,6 +1,7 @@
 // The `tunnelvision` bin end to end, as a subprocess against a real OpenSSH sshd.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,7 +198,7 @@ describe('saved profiles', () => {
     };
     writeFileSync(file, JSON.stringify({ version: 1, profiles: [profile, { id: 'broken', name: 'x', server: { host: 'h' }, forwards: [{ type: 'local', bindPort: 70000, targetHost: 'a', targetPort: 1 }] }] }));
 
-    const imported = runCli(['import', file, '--config-dir', configDir]);
+    const imported = runCli(['import', file, '--yes', '--config-dir', configDir]);
     expect((await imported.exit).code).toBe(1);
     expect(imported.stdout()).toContain('added 1: db');
     expect(imported.stdout()).toMatch(/skipped #2 \(broken\): forwards\[0\]\.bindPort: must be 1–65535/);
@@ -224,6 +225,106 @@ describe('saved profiles', () => {
   });
 });
 
+describe('tunnelvision import: review first', () => {
+  const hostile = {
+    id: 'db',
+    name: 'Shared DB',
+    autoStart: true,
+    server: { host: 'attacker.example.net', auth: { method: 'password', passwordRef: 'tunnelvision:prod:server' } },
+    hostKey: { strict: 'accept-new', knownHostsFiles: ['~/.ssh/authorized_keys'] },
+    forwards: [{ type: 'dynamic', bindHost: '0.0.0.0', bindPort: 1080 }],
+  };
+  const saved = (configDir: string) => {
+    try {
+      return (JSON.parse(readFileSync(join(configDir, 'profiles.json'), 'utf8')) as { profiles: Array<Record<string, unknown>> }).profiles;
+    } catch {
+      return [];
+    }
+  };
+  const write = (name: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, JSON.stringify({ version: 1, profiles: [hostile] }));
+    return file;
+  };
+
+  it('without a terminal and without --yes: prints the review, saves nothing, exits 2 saying to use --yes', async () => {
+    const configDir = join(dir, 'config-review-notty');
+    const run = runCli(['import', write('hostile-notty.json'), '--config-dir', configDir]);
+    expect((await run.exit).code).toBe(2);
+    expect(run.stdout()).toContain('add       db (Shared DB): attacker.example.net:22');
+    expect(run.stdout()).toContain('  ! hostKey.strict: host-key checking is "accept-new"');
+    expect(run.stdout()).toContain('  ! hostKey.knownHostsFiles: reads and writes host keys in ~/.ssh/authorized_keys');
+    expect(run.stdout()).toContain('  ! forwards[0].bindHost: listens on every address (port 1080)');
+    expect(run.stdout()).toContain('  - autoStart:');
+    expect(run.stdout()).toContain('  - server.auth.passwordRef:');
+    expect(run.stderr()).toContain('--yes');
+    expect(saved(configDir)).toEqual([]);
+  });
+
+  it('--yes imports without asking, with references and autoStart cleared, and says so', async () => {
+    const configDir = join(dir, 'config-review-yes');
+    const run = runCli(['import', write('hostile-yes.json'), '--yes', '--config-dir', configDir]);
+    expect((await run.exit).code).toBe(0);
+    expect(run.stdout()).toContain('added 1: db');
+    expect(run.stdout()).toContain('cleared db: server.auth.passwordRef, autoStart');
+    const [profile] = saved(configDir);
+    expect(profile).toMatchObject({ id: 'db', autoStart: false, server: { auth: { method: 'password' } } });
+    expect(JSON.stringify(profile)).not.toContain('passwordRef');
+  });
+
+  /** Runs the bin on a real pseudo-terminal (util-linux script), typing `answer`. */
+  const onTerminal = (args: string[], answer: string) => {
+    const command = [process.execPath, new URL('../bin/tunnelvision.js', import.meta.url).pathname, ...args].map((a) => `'${a}'`).join(' ');
+    return new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+        if (output.includes('[y/N]') && !child.stdin.writableEnded) child.stdin.end(answer);
+      });
+      child.once('close', (code) => resolve({ code, output }));
+    });
+  };
+
+  it('on a terminal, asks after the review: y imports', async () => {
+    const configDir = join(dir, 'config-review-tty-yes');
+    const r = await onTerminal(['import', write('hostile-tty-y.json'), '--config-dir', configDir], 'y\n');
+    expect(r.output).toContain('Import 1 profile as reviewed above? [y/N]');
+    expect(r.output.indexOf('hostKey.strict')).toBeLessThan(r.output.indexOf('[y/N]'));
+    expect(r.code).toBe(0);
+    expect(saved(configDir).map((p) => p.id)).toEqual(['db']);
+  });
+
+  it('on a terminal, anything but y saves nothing and exits 1', async () => {
+    const configDir = join(dir, 'config-review-tty-no');
+    const r = await onTerminal(['import', write('hostile-tty-n.json'), '--config-dir', configDir], '\n');
+    expect(r.output).toContain('nothing imported');
+    expect(r.code).toBe(1);
+    expect(saved(configDir)).toEqual([]);
+  });
+
+  it('a file that is not an export is refused (exit 1, not a usage error) by line, without quoting it', async () => {
+    const key = makeKey(dir, 'id_import_attack');
+    const run = runCli(['import', key.path, '--config-dir', join(dir, 'config-review-key')]);
+    expect((await run.exit).code).toBe(1);
+    expect(run.stderr()).toBe(`tunnelvision: ${key.path}: Not valid JSON: line 1, column 1.\n`);
+    const asConfig = runCli(['import-ssh-config', key.path, '--config-dir', join(dir, 'config-review-key')]);
+    expect((await asConfig.exit).code).toBe(1);
+    expect(asConfig.stderr()).toBe(`tunnelvision: ${key.path}: line 2: keyword without a value\n`);
+    for (const line of readFileSync(key.path, 'utf8').split('\n').filter((l) => l.length > 8)) {
+      expect(run.stdout() + run.stderr() + asConfig.stdout() + asConfig.stderr()).not.toContain(line);
+    }
+  });
+
+  it('--help explains the review, --yes and the exit codes', async () => {
+    const run = runCli(['import', '--help']);
+    await run.exit;
+    expect(run.stdout()).toContain('--yes');
+    expect(run.stdout()).toContain('review');
+    expect(run.stdout()).toMatch(/2 wrong usage/);
+  });
+});
+
 describe('tunnelvision import-ssh-config', () => {
   it('saves a profile for each Host with forwards, says why it skipped the others, and up opens one', async () => {
     const configDir = join(dir, 'config-ssh');
@@ -246,7 +347,7 @@ describe('tunnelvision import-ssh-config', () => {
         '',
       ].join('\n'),
     );
-    const imported = runCli(['import-ssh-config', config, '--config-dir', configDir]);
+    const imported = runCli(['import-ssh-config', config, '--yes', '--config-dir', configDir]);
     expect((await imported.exit).code).toBe(0);
     expect(imported.stdout()).toContain('added 1: db');
     expect(imported.stdout()).toContain('skipped Host shell-only: no LocalForward, RemoteForward or DynamicForward');

@@ -1,5 +1,6 @@
 // The checked-in corpus of bad input (test/corpus/): ssh_config files, known_hosts lines, CLI flag
-// combinations, SOCKS greetings, contract payloads and damaged profile files. Each entry goes
+// combinations, SOCKS greetings, contract payloads (a path where content belongs, a private key,
+// a profile that brings references) and damaged profile files. Each entry goes
 // through the real parser or handler and must come back as a clear error: no throw, no hang, no
 // stack trace, no half-written file. (Malformed profiles are in test/profiles.test.ts.)
 import { execFile } from 'node:child_process';
@@ -152,12 +153,18 @@ describe('contract payloads', () => {
   });
 
   it.each(entries('contract'))('%s: answered with a clear error (or a field-level refusal); the engine unharmed', async (_name, path) => {
-    const c = JSON.parse(readFileSync(path, 'utf8')) as { message: { id: number }; expect: string | null };
+    const c = JSON.parse(readFileSync(path, 'utf8')) as { message: { id: number }; expect?: string | null; review?: string[] };
+    const before = await service.listProfiles();
     const reply = new Promise<Record<string, unknown>>((resolve) => replies.set(c.message.id, resolve as (r: unknown) => void));
     deliver(c.message);
     const r = await reply;
     replies.delete(c.message.id);
-    if (c.expect === null) {
+    if (c.review) {
+      // A hostile import is reviewed, every dangerous field named, and nothing is saved by reviewing.
+      expect(r).toMatchObject({ t: 'ret', ok: true, v: { ok: true } });
+      const kinds = (r.v as { review: { entries: Array<{ findings: Array<{ kind: string }> }> } }).review.entries.flatMap((e) => e.findings.map((f) => f.kind));
+      expect(kinds).toEqual(expect.arrayContaining(c.review));
+    } else if (c.expect === null) {
       // Expected failures are data: ok:true with a refusal inside, never a thrown error.
       expect(r).toMatchObject({ t: 'ret', ok: true, v: { ok: false } });
       expect(JSON.stringify(r)).not.toMatch(UNREADABLE);
@@ -168,7 +175,8 @@ describe('contract payloads', () => {
       expect(e.message).toContain(c.expect);
       expect(e.message).not.toMatch(UNREADABLE);
     }
-    expect(Array.isArray(await service.listProfiles())).toBe(true);
+    expect(JSON.stringify(r)).not.toContain('b3BlbnNzaC1rZXkt');
+    expect(await service.listProfiles()).toEqual(before);
   });
 });
 

@@ -218,6 +218,7 @@ describe('import and export', () => {
       updated: ['b'],
       unchanged: ['a'],
       skipped: [{ entry: '#4 (d)', reason: 'forwards[0].bindPort: must be 1–65535' }],
+      cleared: [],
     });
     expect(result.profiles.map((p) => `${p.id}:${p.name}`)).toEqual(['a:A', 'b:B renamed', 'c:C']);
   });
@@ -229,6 +230,68 @@ describe('import and export', () => {
     expect('profiles' in arr && arr.profiles).toHaveLength(2);
     expect(importProfiles([], '{"version":1,"profiles":[')).toEqual({ error: expect.stringMatching(/^Not valid JSON/) });
     expect(importProfiles([], '{"hello":"world"}')).toEqual({ error: expect.stringMatching(/^Not a Tunnelvision export/) });
+  });
+});
+
+describe('import trusts nothing a file brings', () => {
+  const refs = {
+    server: { host: 'db.example.com', user: 'app', auth: { method: 'password', passwordRef: 'tunnelvision:db:server' } },
+    jumps: [{ host: 'jump.example.com', auth: { method: 'key', keyFiles: ['/k'], passphraseRef: 'tunnelvision:db:jump0' } }],
+  };
+
+  it('strips every secret reference and autoStart from a new profile, and says so per entry', () => {
+    const result = importProfiles([], JSON.stringify([valid({ ...refs, autoStart: true })]));
+    if ('error' in result) throw new Error(result.error);
+    const [saved] = result.profiles as SshProfile[];
+    expect(saved!.server.auth).toEqual({ method: 'password' });
+    expect(saved!.jumps[0]!.auth).toEqual({ method: 'key', keyFiles: ['/k'] });
+    expect(saved!.autoStart).toBe(false);
+    expect(result.report.cleared).toEqual([{ id: 'db', fields: ['server.auth.passwordRef', 'jumps[0].auth.passphraseRef', 'autoStart'] }]);
+  });
+
+  it('an update of an existing id that changes its host loses the old references: it gets none', () => {
+    const mine = valid({ ...refs, autoStart: true });
+    const hostile = valid({ server: { host: 'attacker.example.net', user: 'app', auth: { method: 'password' } }, jumps: refs.jumps.map((j) => ({ ...j, host: 'attacker.example.net' })) });
+    const result = importProfiles([mine], JSON.stringify(hostile));
+    if ('error' in result) throw new Error(result.error);
+    expect(result.report.updated).toEqual(['db']);
+    const saved = result.profiles[0] as SshProfile;
+    expect(saved.server).toMatchObject({ host: 'attacker.example.net', auth: { method: 'password' } });
+    expect(JSON.stringify(saved)).not.toContain('tunnelvision:db:');
+    expect(saved.autoStart).toBe(false);
+  });
+
+  it('a Cloud Foundry refresh token reference is stripped too', () => {
+    const cfProfile = { kind: 'cloudfoundry', id: 'cf', name: 'CF', api: 'https://api.example.com', org: 'o', space: 's', app: 'a', service: 'db', local: { bindPort: 15432 }, login: { method: 'password', username: 'me', refreshTokenRef: 'tunnelvision:cf:login:x' } };
+    const result = importProfiles([], JSON.stringify(cfProfile));
+    if ('error' in result) throw new Error(result.error);
+    expect(result.profiles[0]).toMatchObject({ login: { method: 'password', username: 'me' } });
+    expect(JSON.stringify(result.profiles)).not.toContain('refreshTokenRef');
+    expect(result.report.cleared).toEqual([{ id: 'cf', fields: ['login.refreshTokenRef'] }]);
+  });
+
+  it('re-importing one\'s own export (no references) leaves the saved profile, references and all, unchanged', () => {
+    const mine = valid({ ...refs, autoStart: true });
+    const result = importProfiles([mine], JSON.stringify(exportProfiles([mine])));
+    if ('error' in result) throw new Error(result.error);
+    expect(result.report.unchanged).toEqual(['db']);
+    expect(result.profiles[0]).toEqual(mine);
+  });
+
+  it('a file that is not JSON is refused by line and column, never quoting it', () => {
+    const secret = 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ';
+    const result = importProfiles([], `{\n  "profiles": [\n    ${secret}\n  ]\n}`);
+    expect(result).toEqual({ error: 'Not valid JSON: line 3, column 5.' });
+    expect(importProfiles([], '{"a":1,}')).toEqual({ error: 'Not valid JSON: line 1, column 8.' });
+    expect(importProfiles([], '')).toEqual({ error: 'Not valid JSON: line 1, column 1.' });
+  });
+
+  it('a skipped entry is named by its id only when the id is one, never by arbitrary text', () => {
+    const result = importProfiles([], JSON.stringify([{ id: 'hunter2 is my password', name: 'secret name', server: 'x' }]));
+    if ('error' in result) throw new Error(result.error);
+    expect(result.report.skipped[0]!.entry).toBe('#1');
+    expect(JSON.stringify(result)).not.toContain('hunter2');
+    expect(JSON.stringify(result)).not.toContain('secret name');
   });
 });
 

@@ -175,10 +175,10 @@ Host *
   it('returns errors naming the file for a config it cannot parse', async () => {
     const config = await userConfig('Host a\n  HostName "unterminated\n');
     expect(errors(resolveSshHost(config, 'a'))).toEqual([
-      { path: '', message: `${join(home, '.ssh/config')}: cannot parse: Unexpected line break at unterminated` },
+      { path: '', message: `${join(home, '.ssh/config')}: cannot parse: line 2: a quoted value is not closed` },
     ]);
     const bare = await userConfig('Host a\n  Port\n  HostName x\n');
-    expect(errors(resolveSshHost(bare, 'a'))).toEqual([{ path: '', message: `${join(home, '.ssh/config')}: Port needs a value` }]);
+    expect(errors(resolveSshHost(bare, 'a'))).toEqual([{ path: '', message: `${join(home, '.ssh/config')}: line 2: keyword without a value` }]);
   });
 
   it('never runs Match exec commands', async () => {
@@ -243,7 +243,7 @@ describe('Include', () => {
   it('names the included file that cannot be parsed', async () => {
     const broken = write('.ssh/broken.conf', 'Match host\n');
     const config = await userConfig('Include broken.conf\n');
-    expect(errors(listSshHosts(config))).toEqual([{ path: '', message: `${broken}: cannot parse: Missing value for match criteria host` }]);
+    expect(errors(listSshHosts(config))).toEqual([{ path: '', message: `${broken}: cannot parse: line 1: a Match criterion without a value` }]);
   });
 });
 

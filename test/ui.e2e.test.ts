@@ -2,7 +2,7 @@
 // the WebSocket bridge) and real OpenSSH servers. Screenshots land in test-results/screenshots/.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -392,18 +392,33 @@ describe('health of an open tunnel', () => {
   });
 });
 
-describe('import from ~/.ssh/config', () => {
-  it('reads the file the person names, saves a profile per Host with forwards, and says why others were skipped', async () => {
-    const config = join(temp, 'ssh_config');
+describe('import, reviewed before anything is saved', () => {
+  /** Picks `file` in the browser's own file chooser, from the Import menu's `item`. */
+  async function pick(item: string, file: string): Promise<void> {
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('menuitem', { name: item }).click();
+    await (await chooser).setFiles(file);
+  }
+  const savedIds = async () => (await bridge.engine.listProfiles()).map((v) => v.profile.id);
+
+  it('an ssh_config with hostile fields: the review names each one as a warning; Cancel saves nothing, Import saves', async () => {
+    const config = join(temp, 'ssh_config_received');
+    const included = join(temp, 'included.conf');
+    writeFileSync(included, 'Host sneaky\n  HostName 10.66.0.1\n  LocalForward 16666 db:5432\n');
     writeFileSync(
       config,
       [
+        `Include ${included}`,
         'Host *',
         '  ServerAliveInterval 20',
         'Host reporting-db',
         '  HostName 10.20.0.5',
         '  User analyst',
-        '  LocalForward 15432 pg.internal:5432',
+        '  StrictHostKeyChecking no',
+        '  UserKnownHostsFile ~/.ssh/authorized_keys',
+        '  IdentityFile ~/.ssh/id_team',
+        '  LocalForward 0.0.0.0:15432 pg.internal:5432',
         'Host plain',
         '  HostName plain.example.com',
         'Host legacy',
@@ -413,44 +428,71 @@ describe('import from ~/.ssh/config', () => {
         '',
       ].join('\n'),
     );
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await page.getByRole('menuitem', { name: 'Import from ~/.ssh/config…' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Import from ~/.ssh/config' });
+    await pick('Import an ssh_config file…', config);
+    const dialog = page.getByRole('dialog', { name: 'Review import' });
     await dialog.waitFor();
-    expect(await dialog.getByLabel('ssh config file').inputValue()).toBe('~/.ssh/config');
-    await dialog.getByLabel('ssh config file').fill(config);
-    await dialog.getByRole('button', { name: 'Import', exact: true }).click();
-    const report = dialog.getByRole('status');
-    await expect.poll(() => report.textContent()).toContain('1 added, 0 updated, 0 unchanged, 2 skipped');
-    await expect.poll(() => report.getByText('Host plain').isVisible()).toBe(true);
-    const text = (await report.textContent())!;
-    expect(text).toContain('reporting-db');
+    const entry = dialog.getByRole('listitem').filter({ hasText: 'reporting-db' }).first();
+    await expect.poll(() => entry.textContent()).toContain('analyst@10.20.0.5:22');
+    const findings = dialog.getByRole('list', { name: 'What reporting-db changes' });
+    const warnings = findings.getByRole('listitem').filter({ hasText: /^Warning/ });
+    expect(await warnings.allTextContents()).toEqual([
+      expect.stringMatching(/^Warninghost(Key)?\.strict host-key checking is "no"/i),
+      expect.stringContaining('authorized_keys'),
+      expect.stringContaining('listens on every address (port 15432)'),
+    ]);
+    expect(await findings.getByRole('listitem').filter({ hasText: /^Note/ }).allTextContents()).toEqual([expect.stringContaining('id_team')]);
+    const text = (await dialog.textContent())!;
     expect(text).toMatch(/Host plain: .*no LocalForward, RemoteForward or DynamicForward/);
     expect(text).toMatch(/Host legacy: .*ProxyCommand is not supported/);
-    await shot('ssh-config-import');
-    await expectAccessible('ssh config import');
+    expect(text).toContain('1 Include line was not followed');
+    expect(text).not.toContain('sneaky');
+    await shot('import-review-ssh-config');
+    await expectAccessible('import review');
 
-    // The same file again changes nothing, and says so.
-    await dialog.getByRole('button', { name: 'Import again' }).click();
-    await expect.poll(() => report.textContent()).toContain('0 added, 0 updated, 1 unchanged, 2 skipped');
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
+    expect(await savedIds()).not.toContain('reporting-db');
 
+    await pick('Import an ssh_config file…', config);
+    await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await expect.poll(() => page.locator('.toasts').textContent()).toContain('Imported: 1 added, 0 updated, 0 unchanged');
     await page.getByRole('button', { name: /^reporting-db/ }).click();
     await page.getByRole('heading', { name: 'reporting-db' }).waitFor();
     const saved = (await bridge.engine.listProfiles()).find((v) => v.profile.id === 'reporting-db')!.profile;
-    expect(saved).toMatchObject({ kind: 'ssh', server: { host: '10.20.0.5', user: 'analyst' }, keepalive: { intervalSeconds: 20 }, forwards: [{ type: 'local', bindPort: 15432, targetHost: 'pg.internal', targetPort: 5432 }] });
+    expect(saved).toMatchObject({ kind: 'ssh', server: { host: '10.20.0.5', user: 'analyst' }, keepalive: { intervalSeconds: 20 }, hostKey: { strict: 'no' }, forwards: [{ type: 'local', bindHost: '0.0.0.0', bindPort: 15432 }] });
+    expect(await savedIds()).not.toContain('sneaky');
   });
 
-  it('says so when the file is not there', async () => {
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await page.getByRole('menuitem', { name: 'Import from ~/.ssh/config…' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Import from ~/.ssh/config' });
-    await dialog.getByLabel('ssh config file').fill(join(temp, 'no-such-config'));
+  it('a shared JSON profile loses its saved-password reference and autoStart, and the review says so first', async () => {
+    const file = join(temp, 'shared.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        profiles: [{ id: 'shared-db', name: 'Shared DB', autoStart: true, server: { host: 'db.example.org', user: 'app', auth: { method: 'password', passwordRef: 'tunnelvision:reporting-db:server' } }, forwards: [{ type: 'local', bindPort: 25432, targetHost: 'db', targetPort: 5432 }] }],
+      }),
+    );
+    await pick('Import profiles (JSON)…', file);
+    const dialog = page.getByRole('dialog', { name: 'Review import' });
+    const notes = dialog.getByRole('list', { name: 'What Shared DB changes' }).getByRole('listitem');
+    await expect.poll(() => notes.allTextContents()).toEqual([expect.stringContaining('start only when you start it'), expect.stringContaining('server.auth.passwordRef')]);
+    await shot('import-review-json');
     await dialog.getByRole('button', { name: 'Import', exact: true }).click();
-    await expect.poll(() => dialog.getByRole('alert').textContent()).toBe(`There is no ${join(temp, 'no-such-config')}.`);
-    await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
+    const saved = (await bridge.engine.listProfiles()).find((v) => v.profile.id === 'shared-db')!.profile;
+    expect(saved).toMatchObject({ autoStart: false, server: { auth: { method: 'password' } } });
+    expect(JSON.stringify(saved)).not.toContain('passwordRef');
+  });
+
+  it('a private key picked by mistake is refused by line number; none of it reaches the page', async () => {
+    const key = makeKey(temp, 'id_picked_by_mistake');
+    await pick('Import an ssh_config file…', key.path);
+    await expect.poll(() => page.locator('.toasts').textContent()).toContain('line 2: keyword without a value');
+    const body = (await page.locator('body').textContent())!;
+    for (const line of readFileSync(key.path, 'utf8').split('\n').filter((l) => l.length > 8)) expect(body).not.toContain(line);
+    await shot('import-refused-key');
+    expect(await page.getByRole('dialog', { name: 'Review import' }).isVisible()).toBe(false);
   });
 });
 

@@ -1,15 +1,16 @@
 // The `tunnelvision` command: the same engine and profiles as the desktop app, headless, with
 // OpenSSH's flags. Usage errors exit 2; a tunnel that cannot be opened exits 255, like ssh.
 import { readFile, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { Command, CommanderError, Option } from 'commander';
 // Only what `connect` needs is imported up front: the demo server (node:http), Cloud Foundry,
 // profile import/export and the crypto report load when their command runs (time to "open").
 import { formatForwardSpec } from '../profiles/forwardSpec.js';
-import { importSshConfig, loadSshConfig } from '../profiles/sshConfig.js';
+import { importSshConfig, importSshConfigText, loadSshConfig, type SshConfigImport } from '../profiles/sshConfig.js';
 import type { Profile } from '../profiles/schema.js';
 import { ProfileStore, ProfileStoreError, defaultConfigDir, type LoadReport } from '../profiles/store.js';
 import type { ImportReport } from '../profiles/transfer.js';
-import { formatErrors } from '../profiles/validate.js';
+import { formatErrors, type Parsed } from '../profiles/validate.js';
 import { cliPrompter } from './prompter.js';
 import { connectPlan, type ConnectFlags } from './connectProfile.js';
 import { EXIT_FAILED, runTunnels } from './run.js';
@@ -226,16 +227,16 @@ export function buildProgram(): Command {
 
   program
     .command('import')
-    .description('merge profiles from a JSON export into the saved ones (by id)')
+    .description('review, then merge profiles from a JSON export into the saved ones (by id)')
     .argument('<file>', 'a file written by tunnelvision export, or - for standard input')
     .addOption(configDirOption())
-    .action(async (file: string, o: { configDir: string }) => {
+    .option('--yes', 'import without asking (for scripts); the review is still printed')
+    .addHelpText('after', IMPORT_HELP)
+    .action(async (file: string, o: { configDir: string; yes?: boolean }) => {
       const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
         throw new UsageError(`Cannot read ${file}: ${err.code ?? err.message}`);
       });
-      const report = await mergeIntoStore(o.configDir, text, file);
-      printImportReport(report.added, report.updated, report.unchanged, report.skipped.map((s) => `${s.entry}: ${s.reason}`));
-      if (report.skipped.length) process.exitCode = 1;
+      await importReviewed(o.configDir, { json: text, skipped: [], notes: [] }, { source: file, yes: !!o.yes, stdinIsData: file === '-' });
     });
 
   program
@@ -253,22 +254,101 @@ export function buildProgram(): Command {
 
   program
     .command('import-ssh-config')
-    .description('save a profile for every Host in an ssh config that has forwards')
-    .argument('[file]', 'ssh config file', '~/.ssh/config')
+    .description('review, then save a profile for every Host in an ssh config that has forwards')
+    .argument('[file]', 'ssh config file; a file other than your own ~/.ssh/config is treated as received: its Include lines are not followed', '~/.ssh/config')
     .addOption(configDirOption())
-    .action(async (file: string, o: { configDir: string }) => {
-      const config = await loadSshConfig(file === '~/.ssh/config' ? undefined : file);
-      const parsed = importSshConfig(config);
-      if (!parsed.ok) throw new UsageError(formatErrors(parsed.errors));
-      const { profiles, skipped } = parsed.value;
-      const report = await mergeIntoStore(o.configDir, JSON.stringify(profiles), file);
-      printImportReport(report.added, report.updated, report.unchanged, [
-        ...skipped.map((s) => `Host ${s.alias}: ${s.reason}`),
-        ...report.skipped.map((s) => `${s.entry}: ${s.reason}`),
-      ]);
+    .option('--yes', 'import without asking (for scripts); the review is still printed')
+    .addHelpText('after', IMPORT_HELP)
+    .action(async (file: string, o: { configDir: string; yes?: boolean }) => {
+      const { includesNote } = await import('../profiles/importReview.js');
+      let parsed: Parsed<SshConfigImport & { ignoredIncludes?: number }>;
+      if (file === '~/.ssh/config') {
+        parsed = importSshConfig(await loadSshConfig());
+      } else {
+        const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          throw new UsageError(`Cannot read ${file}: ${err.code ?? err.message}`);
+        });
+        parsed = importSshConfigText(text, file);
+      }
+      if (!parsed.ok) {
+        process.stderr.write(`tunnelvision: ${formatErrors(parsed.errors).replace(/\n/g, '\n  ')}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const ignored = parsed.value.ignoredIncludes ?? 0;
+      const incoming = {
+        json: JSON.stringify(parsed.value.profiles),
+        skipped: parsed.value.skipped.map((s) => ({ entry: `Host ${s.alias}`, reason: s.reason.replace(/\n/g, '; ') })),
+        notes: ignored > 0 ? [includesNote(ignored)] : [],
+      };
+      await importReviewed(o.configDir, incoming, { source: file, yes: !!o.yes, stdinIsData: false });
     });
 
   return program;
+}
+
+const IMPORT_HELP = `
+Before anything is saved, the review lists every incoming profile (add, update or unchanged) with
+the fields that change what it trusts or exposes: host-key checking other than yes, known_hosts
+files, key files, agent sockets, binds beyond loopback, ciphers, Cloud Foundry's cf home, skip-TLS
+and http. Imported profiles never keep secret references (passwordRef, passphraseRef,
+refreshTokenRef) and never start at launch. On a terminal you are asked to confirm (y/N); without
+one, nothing is imported unless --yes is given.
+
+Exit status: 0 imported, 1 declined, not an export, or some profiles skipped, 2 wrong usage
+(including no terminal and no --yes).`;
+
+interface Incoming {
+  json: string;
+  skipped: ImportReport['skipped'];
+  notes: string[];
+}
+
+/** Prints the review, asks (or takes --yes), then merges under the store's lock. */
+async function importReviewed(configDir: string, incoming: Incoming, how: { source: string; yes: boolean; stdinIsData: boolean }): Promise<void> {
+  const { reviewImport, formatReview } = await import('../profiles/importReview.js');
+  const { loaded } = await loadStore(configDir);
+  const reviewed = reviewImport(loaded.profiles, incoming.json, incoming.notes);
+  if ('error' in reviewed) {
+    process.stderr.write(`tunnelvision: ${how.source}: ${reviewed.error}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const review = { ...reviewed.review, skipped: [...incoming.skipped, ...reviewed.review.skipped] };
+  process.stdout.write(formatReview(review));
+  const changes = review.entries.filter((e) => e.action !== 'unchanged').length;
+  if (changes > 0 && !how.yes) {
+    if (how.stdinIsData || !process.stdin.isTTY) {
+      throw new UsageError('Nothing imported: there is no terminal to confirm on. Read the review above, then run again with --yes to import it.');
+    }
+    if (!(await confirm(`Import ${changes} profile${changes === 1 ? '' : 's'} as reviewed above? [y/N] `))) {
+      process.stderr.write('tunnelvision: nothing imported.\n');
+      process.exitCode = 1;
+      return;
+    }
+  }
+  const report = await mergeIntoStore(configDir, incoming.json, how.source);
+  const skipped = [...incoming.skipped, ...report.skipped];
+  printImportReport(report.added, report.updated, report.unchanged, skipped.map((s) => `${s.entry}: ${s.reason}`));
+  for (const c of report.cleared) process.stdout.write(`cleared ${c.id}: ${c.fields.join(', ')}\n`);
+  // A Host without forwards is no failure; an export entry that does not validate is.
+  if (report.skipped.length > 0) process.exitCode = 1;
+}
+
+/** One y/N question on the terminal; anything but y or yes is no. */
+function confirm(question: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    let answered = false;
+    rl.question(question, (answer) => {
+      answered = true;
+      rl.close();
+      resolve(/^y(es)?$/i.test(answer.trim()));
+    });
+    rl.once('close', () => {
+      if (!answered) resolve(false);
+    });
+  });
 }
 
 /** Merges exported JSON into the saved profiles under the store's lock (the desktop app may be saving too). */
@@ -277,6 +357,7 @@ async function mergeIntoStore(configDir: string, text: string, source: string): 
   const { importProfiles } = await import('../profiles/transfer.js');
   const { result, problem } = await store.update((profiles) => {
     const merged = importProfiles(profiles, text);
+    // Reviewed a moment ago, so only a file changed since then fails here.
     if ('error' in merged) throw new UsageError(`${source}: ${merged.error}`);
     profiles.splice(0, profiles.length, ...merged.profiles);
     return merged.report;

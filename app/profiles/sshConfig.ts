@@ -84,6 +84,8 @@ interface Session {
   includeDir: string;
   /** Each file is read and parsed once per call, however many aliases are resolved. */
   files: Map<string, Parsed<SSHConfig>>;
+  /** Set for a received file: its Includes name files the person did not pick, so they are not read. */
+  ignoredIncludes?: Set<Line>;
 }
 
 interface Walk {
@@ -155,15 +157,49 @@ function bareKeyword(lines: readonly Line[]): string | undefined {
   return undefined;
 }
 
+// Errors say where, never what: the text may be a file picked by mistake (a private key), and
+// the parser's own messages quote it.
+
+/** 1-based number of the first line `matches`, as " line N:" (empty when none does). */
+function lineRef(text: string, matches: (line: string) => boolean): string {
+  const i = text.split(/\r?\n/).findIndex(matches);
+  return i < 0 ? '' : ` line ${i + 1}:`;
+}
+
+const MATCH_WITHOUT_VALUE = new Set(['all', 'canonical', 'final']);
+
+function matchCriterionWithoutValue(line: string): boolean {
+  const words = line.trim().split(/[\s=]+/);
+  if (words[0]?.toLowerCase() !== 'match') return false;
+  for (let i = 1; i < words.length; i += 1) {
+    if (MATCH_WITHOUT_VALUE.has(words[i]!.toLowerCase().replace(/^!/, ''))) continue;
+    if (words[i + 1] === undefined || words[i + 1] === '') return true;
+    i += 1;
+  }
+  return false;
+}
+
+/** Why the parser refused `text`, found by reading the text ourselves. */
+function parseProblem(text: string): string {
+  const quote = lineRef(text, (line) => (line.replace(/#.*$/, '').match(/"/g)?.length ?? 0) % 2 === 1);
+  if (quote) return `${quote} a quoted value is not closed`;
+  const match = lineRef(text, matchCriterionWithoutValue);
+  if (match) return `${match} a Match criterion without a value`;
+  return ' not in ssh_config syntax';
+}
+
 function parseText(text: string, path: string): Parsed<SSHConfig> {
   let parsed: SSHConfig;
   try {
     parsed = SSHConfig.parse(text);
-  } catch (err) {
-    return fail(`${path}: cannot parse: ${errorMessage(err)}`);
+  } catch {
+    return fail(`${path}: cannot parse:${parseProblem(text)}`);
   }
-  const bare = bareKeyword(parsed);
-  return bare ? fail(`${path}: ${bare} needs a value`) : ok(parsed);
+  // A run of bare lines reaches the parser as one keyword; the first line is where it starts.
+  const bare = bareKeyword(parsed)?.split(/\s/)[0];
+  if (!bare) return ok(parsed);
+  const exact = lineRef(text, (line) => line.trim().startsWith(bare) && /^[\s=]*$/.test(line.trim().slice(bare.length)));
+  return fail(`${path}:${exact || lineRef(text, (line) => line.trim().startsWith(bare))} keyword without a value`);
 }
 
 function loadFile(session: Session, path: string): Parsed<SSHConfig> {
@@ -234,7 +270,7 @@ function includedPaths(session: Session, include: Directive, file: string): Pars
   const paths: string[] = [];
   for (const pattern of valuesOf(include.value)) {
     const expanded = tildeExpanded(pattern);
-    if (expanded === undefined) return fail(`${file}: Include ${pattern}: ~user paths are not supported`);
+    if (expanded === undefined) return fail(`${file}: an Include with a ~user path is not supported`);
     paths.push(...matchingFiles(isAbsolute(expanded) ? expanded : join(session.includeDir, expanded)));
   }
   return ok(paths);
@@ -294,6 +330,10 @@ function expandLines(walk: Walk, lines: readonly Line[], file: string, depth: nu
   const out: Line[] = [];
   for (const line of lines) {
     if (isCanonicalize(line)) continue;
+    if (isInclude(line) && walk.session.ignoredIncludes) {
+      walk.session.ignoredIncludes.add(line);
+      continue;
+    }
     const expanded = isInclude(line)
       ? expandInclude(walk, line, file, depth)
       : isSection(line)
@@ -627,7 +667,22 @@ function importHost(session: Session, alias: string, id: string): Parsed<Profile
 
 /** One profile per concrete Host with forwards; every other Host is listed in skipped with why. */
 export function importSshConfig(config: SshConfigSource): Parsed<SshConfigImport> {
-  const session = openSession(config);
+  return importIn(openSession(config));
+}
+
+/**
+ * The same import from the text of a file the person picked (not their own config): its Include
+ * lines are not followed, only counted, and errors name it `label`.
+ */
+export function importSshConfigText(text: string, label = 'the ssh_config file'): Parsed<SshConfigImport & { ignoredIncludes: number }> {
+  const session = openSession({ text, path: label });
+  const ignoredIncludes = new Set<Line>();
+  session.ignoredIncludes = ignoredIncludes;
+  const imported = importIn(session);
+  return imported.ok ? ok({ ...imported.value, ignoredIncludes: ignoredIncludes.size }) : imported;
+}
+
+function importIn(session: Session): Parsed<SshConfigImport> {
   const aliases = listIn(session);
   if (!aliases.ok) return aliases;
   const taken = new Set<string>();

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { cloudFoundryConnector, loginSecretRef, type CloudFoundryTunnelConnector } from '../cloudfoundry/connector.js';
-import type { EventPayload, ImportReport, MethodResult, PromptAnswer, PromptRequest, TunnelService } from '../shared/contract.js';
+import type { EventPayload, ImportReport, ImportSource, MethodResult, PromptAnswer, PromptRequest, TunnelService } from '../shared/contract.js';
 import type { EventName } from '../shared/contract.js';
 import { Emitter } from '../shared/emitter.js';
 import { TunnelError } from '../shared/errors.js';
@@ -20,9 +20,10 @@ import type { Profile } from '../profiles/schema.js';
 import { keepRefsInPlace } from '../profiles/secretRefs.js';
 import type { SecretUse } from '../profiles/secretUse.js';
 import { ProfileStore } from '../profiles/store.js';
-import { importSshConfig, loadSshConfig } from '../profiles/sshConfig.js';
+import { includesNote, reviewImport } from '../profiles/importReview.js';
+import { importSshConfig, importSshConfigText, loadSshConfig, type SshConfigImport } from '../profiles/sshConfig.js';
 import { exportProfiles, importProfiles } from '../profiles/transfer.js';
-import { formatErrors, parseProfile } from '../profiles/validate.js';
+import { formatErrors, parseProfile, type Parsed } from '../profiles/validate.js';
 import { probeEndpoint, type ProbeCheck } from './probe.js';
 
 const STATS_INTERVAL_MS = 1_000;
@@ -101,38 +102,33 @@ export class EngineService extends Emitter<Events> implements TunnelService {
     }, [id]);
   }
 
-  importProfiles(json: string): Promise<MethodResult<'importProfiles'>> {
-    return this.mergeImport(json, (report) => ({ report }));
+  async reviewImport(source: ImportSource): Promise<MethodResult<'reviewImport'>> {
+    const incoming = await incomingProfiles(source);
+    if ('error' in incoming) return { ok: false as const, error: incoming.error };
+    const { profiles } = await this.store.load();
+    const reviewed = reviewImport(profiles, incoming.json, incoming.notes);
+    if ('error' in reviewed) return { ok: false as const, error: reviewed.error };
+    return { ok: true as const, review: { ...reviewed.review, skipped: [...incoming.skipped, ...reviewed.review.skipped] } };
   }
 
-  async importSshConfig(path?: string): Promise<MethodResult<'importSshConfig'>> {
-    const file = path === undefined ? join(homedir(), '.ssh', 'config') : path.replace(/^~(?=$|\/)/, homedir());
-    try {
-      if (!(await stat(file)).isFile()) return { ok: false as const, error: `${file} is not a file.` };
-    } catch {
-      return { ok: false as const, error: `There is no ${file}.` };
-    }
-    let config;
-    try {
-      config = await loadSshConfig(file);
-    } catch (err) {
-      return { ok: false as const, error: (err as Error).message };
-    }
-    const parsed = importSshConfig(config);
-    if (!parsed.ok) return { ok: false as const, error: formatErrors(parsed.errors).replace(/\n/g, '; ') };
-    const hostSkips = parsed.value.skipped.map((s) => ({ entry: `Host ${s.alias}`, reason: s.reason.replace(/\n/g, '; ') }));
-    return this.mergeImport(JSON.stringify(parsed.value.profiles), (report) => ({ path: file, report: { ...report, skipped: [...hostSkips, ...report.skipped] } }));
+  importProfiles(json: string): Promise<MethodResult<'importProfiles'>> {
+    return this.mergeImport({ json, skipped: [], notes: [] });
+  }
+
+  async importSshConfig(picked?: { text: string }): Promise<MethodResult<'importSshConfig'>> {
+    const incoming = await incomingProfiles(picked ? { kind: 'sshConfig', text: picked.text } : { kind: 'ownSshConfig' });
+    return 'error' in incoming ? { ok: false as const, error: incoming.error } : this.mergeImport(incoming);
   }
 
   /** Merges an export's profiles into the saved ones by id, under the store's lock; says which changed. */
-  private mergeImport<T extends object>(json: string, success: (report: ImportReport) => T): Promise<({ ok: true } & T) | { ok: false; error: string }> {
+  private mergeImport(incoming: Incoming): Promise<{ ok: true; report: ImportReport } | { ok: false; error: string }> {
     let changed: string[] = [];
     return this.edit((all) => {
-      const result = importProfiles(all, json);
+      const result = importProfiles(all, incoming.json);
       if ('error' in result) return { ok: false as const, error: result.error };
       all.splice(0, all.length, ...result.profiles);
       changed = [...result.report.added, ...result.report.updated];
-      return { ok: true as const, ...success(result.report) };
+      return { ok: true as const, report: { ...result.report, skipped: [...incoming.skipped, ...result.report.skipped] } };
     }, () => changed);
   }
 
@@ -325,6 +321,41 @@ export class EngineService extends Emitter<Events> implements TunnelService {
       keyboardInteractive: (q) => this.ask<string[]>({ kind: 'keyboardInteractive', profileId, hop: q.hop, name: q.name, instructions: q.instructions, prompts: q.prompts }),
     };
   }
+}
+
+/** Profiles to import, as JSON, with the Hosts an ssh_config import could not use and notes on the source. */
+interface Incoming {
+  json: string;
+  skipped: ImportReport['skipped'];
+  notes: string[];
+}
+
+async function incomingProfiles(source: ImportSource): Promise<Incoming | { error: string }> {
+  if (source.kind === 'profiles') return { json: source.text, skipped: [], notes: [] };
+  let parsed: Parsed<SshConfigImport & { ignoredIncludes?: number }>;
+  if (source.kind === 'sshConfig') {
+    parsed = importSshConfigText(source.text);
+  } else {
+    // The person's own config, which they wrote: read as ssh reads it, Includes and all.
+    const file = join(homedir(), '.ssh', 'config');
+    try {
+      if (!(await stat(file)).isFile()) return { error: `${file} is not a file.` };
+    } catch {
+      return { error: `There is no ${file}.` };
+    }
+    try {
+      parsed = importSshConfig(await loadSshConfig(file));
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  }
+  if (!parsed.ok) return { error: formatErrors(parsed.errors).replace(/\n/g, '; ') };
+  const ignored = parsed.value.ignoredIncludes ?? 0;
+  return {
+    json: JSON.stringify(parsed.value.profiles),
+    skipped: parsed.value.skipped.map((s) => ({ entry: `Host ${s.alias}`, reason: s.reason.replace(/\n/g, '; ') })),
+    notes: ignored > 0 ? [includesNote(ignored)] : [],
+  };
 }
 
 function freeLocalPort(): Promise<number> {

@@ -84,11 +84,39 @@ export const profileViewSchema = z.object({
   stats: z.array(forwardStatsSchema),
 });
 
+const skippedSchema = z.array(z.object({ entry: z.string(), reason: z.string() }));
+
 export const importReportSchema = z.object({
   added: z.array(z.string()),
   updated: z.array(z.string()),
   unchanged: z.array(z.string()),
-  skipped: z.array(z.object({ entry: z.string(), reason: z.string() })),
+  skipped: skippedSchema,
+  /** Per imported profile, the fields import cleared: secret references and autoStart. */
+  cleared: z.array(z.object({ id: z.string(), fields: z.array(z.string()) })),
+});
+
+/**
+ * What to import. Never a path: the page only hands over the content of a file the person picked
+ * (the browser's own file chooser), or asks for the person's own ~/.ssh/config, which the engine reads.
+ */
+export const importSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('profiles'), text: z.string().max(10_000_000) }),
+  z.strictObject({ kind: z.literal('sshConfig'), text: z.string().max(1_000_000) }),
+  z.strictObject({ kind: z.literal('ownSshConfig') }),
+]);
+
+export const importReviewSchema = z.object({
+  entries: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      action: z.enum(['add', 'update', 'unchanged']),
+      destination: z.string(),
+      findings: z.array(z.object({ kind: z.string(), level: z.enum(['warning', 'info']), field: z.string(), message: z.string() })),
+    }),
+  ),
+  skipped: skippedSchema,
+  notes: z.array(z.string()),
 });
 
 const id = z.string().min(1).max(64);
@@ -124,14 +152,24 @@ export const methods = {
     result: z.union([z.object({ ok: z.literal(true), profile: profileSchema }), z.object({ ok: z.literal(false), errors: z.array(fieldErrorSchema) })]),
   },
   deleteProfile: { args: z.tuple([id]), result: z.object({ deleted: profileSchema.optional() }) },
+  /** What importing `source` would do, per profile, with its security-relevant fields; saves nothing. */
+  reviewImport: {
+    args: z.tuple([importSourceSchema]),
+    result: z.union([z.object({ ok: z.literal(true), review: importReviewSchema }), z.object({ ok: z.literal(false), error: z.string() })]),
+  },
+  /** Saves the profiles of a JSON export (its content), after the person saw reviewImport's answer. */
   importProfiles: {
     args: z.tuple([z.string().max(10_000_000)]),
     result: z.union([z.object({ ok: z.literal(true), report: importReportSchema }), z.object({ ok: z.literal(false), error: z.string() })]),
   },
-  /** Reads an ssh config (default ~/.ssh/config; `~/` expands) and merges a profile per Host with forwards; Hosts it cannot use are in `skipped` as "Host alias". */
+  /**
+   * Saves a profile per Host with forwards from the content of an ssh_config the person picked
+   * (its Includes not followed), or with no argument from their own ~/.ssh/config. Hosts it cannot
+   * use are in `skipped` as "Host alias".
+   */
   importSshConfig: {
-    args: z.tuple([z.string().min(1).max(4096).optional()]),
-    result: z.union([z.object({ ok: z.literal(true), path: z.string(), report: importReportSchema }), z.object({ ok: z.literal(false), error: z.string() })]),
+    args: z.tuple([z.strictObject({ text: z.string().max(1_000_000) }).optional()]),
+    result: z.union([z.object({ ok: z.literal(true), report: importReportSchema }), z.object({ ok: z.literal(false), error: z.string() })]),
   },
   exportProfiles: { args: z.tuple([z.array(id).optional()]), result: z.string() },
   start: { args: z.tuple([id]), result: z.void() },
@@ -187,3 +225,5 @@ export type PromptAnswer = z.output<typeof promptAnswerSchema>;
 export type ProfileView = z.output<typeof profileViewSchema>;
 export type ProbeResult = z.output<typeof probeResultSchema>;
 export type ImportReport = z.output<typeof importReportSchema>;
+export type ImportSource = z.output<typeof importSourceSchema>;
+export type ImportReviewData = z.output<typeof importReviewSchema>;

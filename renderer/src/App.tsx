@@ -2,13 +2,13 @@
 // engine's questions on top as dialogs.
 import { useCallback, useMemo, useRef, useState } from 'react';
 import type { Profile } from '../../app/profiles/schema.js';
-import type { PromptAnswer, TunnelClient } from '../../app/shared/contract.js';
+import type { ImportReviewData, ImportSource, PromptAnswer, TunnelClient } from '../../app/shared/contract.js';
 import { copyText, download, pickTextFile } from './clipboard.js';
 import { Detail } from './components/Detail.js';
 import { EmptyState } from './components/EmptyState.js';
 import { ImportMenu } from './components/ImportMenu.js';
 import { ProfileList } from './components/ProfileList.js';
-import { SshImportDialog } from './components/SshImportDialog.js';
+import { ImportReview } from './components/ImportReview.js';
 import { CloudFoundryEditor } from './editor/CloudFoundryEditor.js';
 import { PromptDialog } from './components/PromptDialog.js';
 import { errorText, useToast } from './components/Toasts.js';
@@ -28,7 +28,7 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
   const onError = useCallback((err: unknown) => notify({ text: errorText(err), tone: 'error' }), [notify]);
   const [state] = useEngine(client, onError);
   const [health, recheck] = useHealth(client, state);
-  const [sshImport, setSshImport] = useState(false);
+  const [reviewing, setReviewing] = useState<{ source: ImportSource; label: string; review: ImportReviewData }>();
   const [selected, setSelected] = useState<string>();
   const [view, setView] = useState<View>({ mode: 'detail' });
   const [filter, setFilter] = useState<Filter>({ search: '', group: '', tag: '' });
@@ -85,19 +85,27 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
 
   const duplicate = (profile: Profile) => run(save(duplicateOf(profile, taken)));
 
-  const importFile = () =>
+  /** Every import is reviewed first; the page only ever has the content the person picked. */
+  const review = (source: ImportSource, label: string) =>
     run(
-      pickTextFile().then(async (text) => {
-        if (text === undefined) return;
-        const result = await client.importProfiles(text);
+      client.reviewImport(source).then((result) => {
         if (!result.ok) return notify({ text: `Import failed: ${result.error}`, tone: 'error' });
-        const { added, updated, unchanged, skipped } = result.report;
-        notify({ text: `Imported: ${added.length} added, ${updated.length} updated, ${unchanged.length} unchanged, ${skipped.length} skipped` });
-        for (const s of skipped) notify({ text: `Skipped ${s.entry}: ${s.reason}`, tone: 'error' });
+        setReviewing({ source, label, review: result.review });
       }),
     );
-
-  const importSshConfig = (path: string | undefined) => client.importSshConfig(path);
+  const pickAndReview = (kind: 'profiles' | 'sshConfig') =>
+    run(
+      pickTextFile(kind === 'profiles' ? '.json,application/json' : '').then((text) => {
+        if (text !== undefined) review({ kind, text }, 'the file you picked');
+      }),
+    );
+  const applyImport = async (source: ImportSource) => {
+    const result = source.kind === 'profiles' ? await client.importProfiles(source.text) : await client.importSshConfig(source.kind === 'sshConfig' ? { text: source.text } : undefined);
+    if (!result.ok) throw new Error(result.error);
+    setReviewing(undefined);
+    const { added, updated, unchanged } = result.report;
+    notify({ text: `Imported: ${added.length} added, ${updated.length} updated, ${unchanged.length} unchanged` });
+  };
 
   const exportFile = () => run(client.exportProfiles().then((text) => download('tunnelvision-profiles.json', text)));
 
@@ -142,8 +150,9 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
           </button>
           <ImportMenu
             items={[
-              { label: 'Import profiles (JSON)…', run: importFile },
-              { label: 'Import from ~/.ssh/config…', run: () => setSshImport(true) },
+              { label: 'Import profiles (JSON)…', run: () => pickAndReview('profiles') },
+              { label: 'Import an ssh_config file…', run: () => pickAndReview('sshConfig') },
+              { label: 'Import my ~/.ssh/config', run: () => review({ kind: 'ownSshConfig' }, '~/.ssh/config') },
             ]}
           />
           <button type="button" onClick={exportFile} disabled={all.length === 0}>
@@ -220,7 +229,7 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
           ) : null}
         </main>
       </div>
-      <SshImportDialog open={sshImport} onImport={importSshConfig} onClose={() => setSshImport(false)} />
+      {reviewing && <ImportReview source={reviewing.label} review={reviewing.review} onImport={() => applyImport(reviewing.source)} onCancel={() => setReviewing(undefined)} />}
       <PromptDialog request={prompt} profileName={(id) => state.entries[id]?.profile.name ?? id} onAnswer={answer} />
     </div>
   );
