@@ -3,6 +3,10 @@
 // through, a port held on either family is a clear failure, and stop frees both. Through a real
 // OpenSSH sshd to a real target.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tunnel, type TunnelState } from '../app/engine/tunnel.js';
@@ -10,6 +14,9 @@ import { Sshd } from './support/sshd.js';
 import { hashServer, sendAndHash, type TcpTarget } from './support/servers.js';
 import { profileFor } from './support/profiles.js';
 import { States } from './support/states.js';
+import { canUseNetns, Netns } from './support/netns.js';
+import { serverIn } from './support/nsServer.js';
+import { runCli } from './support/cli.js';
 
 let sshd: Sshd;
 let target: TcpTarget;
@@ -179,7 +186,6 @@ describe('-L localhost:P', () => {
 describe('-D localhost:P', () => {
   it('serves SOCKS on 127.0.0.1 and on [::1]', async () => {
     const bindPort = await dualFreePort();
-    const { createHash } = await import('node:crypto');
     const want = createHash('sha256').update('through socks').digest('hex');
     await withTunnel([{ type: 'dynamic', bindHost: 'localhost', bindPort }], async (tunnel, open) => {
       expect(open.forwards).toEqual([expect.objectContaining({ type: 'dynamic', bindHost: 'localhost', bindPort, label: `SOCKS localhost:${bindPort}` })]);
@@ -202,5 +208,52 @@ describe('explicit addresses stay single-family', () => {
       const r = await sendAndHash(p6, 1_000, '::1');
       expect(r.reply).toBe(r.sent);
     });
+  });
+});
+
+describe('a machine without ::1 (IPv6 disabled, in a namespace this test creates)', () => {
+  it('-L localhost:P listens on 127.0.0.1 only, says so in the log, and carries bytes', async () => {
+    expect(canUseNetns(), 'this test needs root and ip netns').toBe(true);
+    const ns = Netns.create();
+    const dir = mkdtempSync(join(tmpdir(), 'tv-localhost-'));
+    let nsSshd: Sshd | undefined;
+    let nsTarget: Awaited<ReturnType<typeof serverIn>> | undefined;
+    let run: ReturnType<typeof runCli> | undefined;
+    try {
+      ns.exec('sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+      ns.exec('sysctl', ['-q', '-w', 'net.ipv6.conf.lo.disable_ipv6=1']);
+      expect(ns.exec('ip', ['-6', 'addr', 'show', 'lo'])).not.toContain('::1');
+      nsSshd = await Sshd.start({ netns: ns, listenAddress: '127.0.0.1' });
+      nsTarget = await serverIn(ns, 'hash', '127.0.0.1', 0);
+      const bindPort = 4022;
+      run = runCli(
+        [
+          'connect', '--json', '-L', `localhost:${bindPort}:127.0.0.1:${nsTarget.port}`,
+          '-p', String(nsSshd.port), '-i', nsSshd.clientKey.path,
+          '-o', `UserKnownHostsFile=${nsSshd.writeKnownHosts(join(dir, 'known_hosts'))}`, '-o', 'StrictHostKeyChecking=yes',
+          `${nsSshd.user}@127.0.0.1`,
+        ],
+        { SSH_AUTH_SOCK: '' },
+        ns,
+      );
+      const open = await run.waitFor((e) => e.state === 'open', 'open');
+      expect(open).toMatchObject({ forwards: [{ type: 'local', bindHost: 'localhost', bindPort }] });
+      const notice = run.events.find((e) => e.event === 'log' && String(e.message).includes('::1'));
+      expect(notice).toMatchObject({ level: 'warn' });
+      expect(notice!.message).toContain(`not listening on [::1]:${bindPort}`);
+      const script = `const s=require('net').connect(${bindPort},'127.0.0.1');s.on('error',e=>process.stdout.write(e.code));s.end('hello');s.pipe(process.stdout)`;
+      expect((await ns.run(process.execPath, ['-e', script])).stdout).toBe(createHash('sha256').update('hello').digest('hex'));
+      run.proc.kill('SIGINT');
+      expect((await run.exit).code).toBe(0);
+    } finally {
+      if (run && run.proc.exitCode === null && run.proc.signalCode === null) {
+        run.proc.kill('SIGKILL');
+        await run.exit;
+      }
+      await nsTarget?.dispose();
+      await nsSshd?.dispose();
+      ns.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
