@@ -127,7 +127,7 @@ export function splice(sock: Socket, stream: Duplex): void {
  * address getaddrinfo gives for it; fixed here rather than resolved, because Node's lookup returns
  * one family only and a client resolving localhost to the other would be refused.
  */
-export function bindAddresses(bindHost: string): string[] {
+function bindAddresses(bindHost: string): string[] {
   return bindHost.toLowerCase() === 'localhost' ? ['127.0.0.1', '::1'] : [bindHost];
 }
 
