@@ -1,6 +1,6 @@
 // The runtime side of forwards: listeners that outlive SSH sessions (so a reconnect never moves a
 // port), remote-forward routing, and per-forward live counters. A failed connection fails alone.
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { createServer, isIPv6, connect as tcpConnect, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Client, TcpConnectionDetails, AcceptConnection, RejectConnection, ClientChannel } from 'ssh2';
 import type { DynamicForward, Forward, LocalForward, RemoteForward } from '../profiles/schema.js';
@@ -25,6 +25,8 @@ export interface ForwardStats {
 
 export interface ForwardEvents {
   connectionFailed(err: TunnelError): void;
+  /** Something the person should know that does not stop the forward. */
+  notice(message: string): void;
 }
 
 export function forwardLabel(f: Forward): string {
@@ -120,44 +122,86 @@ export function splice(sock: Socket, stream: Duplex): void {
   stream.once('close', destroyBoth);
 }
 
-/** A local listener (-L or -D). It stays bound across SSH reconnects; `dial` reaches the current session. */
+/**
+ * The addresses a local bind name stands for. `localhost` is both loopbacks, as OpenSSH binds every
+ * address getaddrinfo gives for it; fixed here rather than resolved, because Node's lookup returns
+ * one family only and a client resolving localhost to the other would be refused.
+ */
+function bindAddresses(bindHost: string): string[] {
+  return bindHost.toLowerCase() === 'localhost' ? ['127.0.0.1', '::1'] : [bindHost];
+}
+
+/** The machine has no such family at all (IPv6 disabled), as opposed to the port being taken. */
+function familyMissing(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT';
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * A local listener (-L or -D), on one address or, for `localhost`, on both loopbacks with the same
+ * port. It stays bound across SSH reconnects; `dial` reaches the current session.
+ */
 export class LocalListener {
-  private readonly server: Server;
+  private readonly servers: Server[] = [];
   private readonly connections = new ConnectionSet(true);
   private closed: Promise<void> | undefined;
-  private listening = false;
 
   constructor(
     readonly forward: LocalForward | DynamicForward,
     private readonly dial: Dialer,
     private readonly events: ForwardEvents,
-  ) {
-    // Half-open kept so a client that shuts down its side still gets the whole reply.
-    this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (sock) => this.accept(sock));
-  }
+  ) {}
 
   get label(): string {
     return forwardLabel(this.forward);
   }
 
   get port(): number {
-    const address = this.server.address();
+    const address = this.servers[0]?.address();
     return typeof address === 'object' && address ? address.port : this.forward.bindPort;
   }
 
+  /**
+   * Binds every address of the bind name, or none: a port taken on either family fails the forward
+   * (OpenSSH would carry on with the other, but then whoever holds that family receives the
+   * connections of every client that resolves localhost to it).
+   */
   async listen(): Promise<void> {
-    const { bindHost, bindPort } = this.forward;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host: bindHost, port: bindPort, exclusive: true }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    }).catch(async (err: NodeJS.ErrnoException) => {
-      throw await bindError(err, bindHost, bindPort);
-    });
-    this.listening = true;
-    this.server.on('error', () => {});
+    const { bindHost } = this.forward;
+    const addresses = bindAddresses(bindHost);
+    let port = this.forward.bindPort;
+    for (const [i, address] of addresses.entries()) {
+      // Half-open kept so a client that shuts down its side still gets the whole reply.
+      const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (sock) => this.accept(sock));
+      try {
+        // With port 0 the first family picks it and the others follow, so both share one port.
+        port = await listenOn(server, address, port);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (i > 0 && familyMissing(err)) {
+          this.events.notice(`${this.label}: not listening on ${hostPort(address, port)} (${err.code}: this machine has no such address); listening on ${addresses.slice(0, i).join(', ')} only.`);
+          continue;
+        }
+        await Promise.all(this.servers.splice(0).map(closeServer));
+        const where = address === bindHost ? hostPort(bindHost, port) : `${hostPort(address, port)} (${bindHost})`;
+        throw await bindError(err, where, port, address);
+      }
+      server.on('error', () => {});
+      this.servers.push(server);
+    }
   }
 
   stats(): ForwardStats {
@@ -195,20 +239,17 @@ export class LocalListener {
     this.events.connectionFailed(e);
   }
 
-  /** Stops listening and destroys every live connection; resolves when the port is free. */
+  /** Stops listening on every address and destroys every live connection; resolves when all ports are free. */
   dispose(): Promise<void> {
-    this.closed ??= Promise.all([
-      this.listening ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve(),
-      this.connections.destroyAll(),
-    ]).then(() => undefined);
+    this.closed ??= Promise.all([...this.servers.splice(0).map(closeServer), this.connections.destroyAll()]).then(() => undefined);
     return this.closed;
   }
 }
 
-async function bindError(err: NodeJS.ErrnoException, host: string, port: number): Promise<TunnelError> {
-  const where = hostPort(host, port);
+/** `where` names what the person asked for and, for a name, which of its addresses failed. */
+async function bindError(err: NodeJS.ErrnoException, where: string, port: number, address: string): Promise<TunnelError> {
   if (err.code === 'EADDRINUSE') {
-    const owner = await findPortOwner(port);
+    const owner = await findPortOwner(port, isIPv6(address) ? 6 : 4);
     const by = owner ? ` by ${owner.command} (pid ${owner.pid})` : ' by another program';
     return new TunnelError('PORT_IN_USE', `Local port ${where} is already in use${by}. Choose another local port or stop that program.`, { cause: err });
   }

@@ -4,9 +4,11 @@ import { readFile, readdir, readlink } from 'node:fs/promises';
 
 const TCP_LISTEN = '0A';
 
-async function listeningInodes(port: number): Promise<Set<string>> {
+const TABLES = { 4: '/proc/net/tcp', 6: '/proc/net/tcp6' } as const;
+
+async function listeningInodes(port: number, tables: readonly string[]): Promise<Set<string>> {
   const inodes = new Set<string>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+  for (const table of tables) {
     let text: string;
     try {
       text = await readFile(table, 'utf8');
@@ -23,8 +25,20 @@ async function listeningInodes(port: number): Promise<Set<string>> {
   return inodes;
 }
 
-export async function findPortOwner(port: number): Promise<{ pid: number; command: string } | undefined> {
-  const inodes = await listeningInodes(port);
+/**
+ * `family`: the one whose bind failed, whose holders are looked for first; when a port is held on
+ * 127.0.0.1 and on ::1 by different programs, the one named is the one in the way. A dual-stack
+ * wildcard socket blocking 127.0.0.1 shows only in tcp6, hence the fallback to both tables.
+ */
+export async function findPortOwner(port: number, family?: 4 | 6): Promise<{ pid: number; command: string } | undefined> {
+  if (family) {
+    const owner = await ownerOf(await listeningInodes(port, [TABLES[family]]));
+    if (owner) return owner;
+  }
+  return ownerOf(await listeningInodes(port, [TABLES[4], TABLES[6]]));
+}
+
+async function ownerOf(inodes: Set<string>): Promise<{ pid: number; command: string } | undefined> {
   if (inodes.size === 0) return undefined;
   let pids: string[];
   try {

@@ -121,7 +121,7 @@ export class Tunnel extends Emitter<TunnelEvents> {
   constructor(private readonly opts: TunnelOptions) {
     super();
     this.connector = opts.connector ?? connectorFor(opts);
-    const events = { connectionFailed: (err: TunnelError) => this.log('warn', describeError(err)) };
+    const events = { connectionFailed: (err: TunnelError) => this.log('warn', describeError(err)), notice: (message: string) => this.log('warn', message) };
     this.connector.forwards.forEach((f, index) => {
       if (f.type === 'remote') this.remotes.push(new RemoteForwarder(f, events));
       else this.listeners.push(new LocalListener(f, (host, port, src) => this.dial(index, host, port, src), events));
