@@ -1,7 +1,8 @@
 // The import review: what a person sees before an import is saved. Every security-relevant field
 // of an incoming profile becomes a finding naming the field; nothing is saved by reviewing.
 import { describe, expect, it } from 'vitest';
-import { formatReview, isLoopback, reviewImport, type Finding, type ImportReview } from '../app/profiles/importReview.js';
+import { formatReview, reviewImport, type Finding, type ImportReview } from '../app/profiles/importReview.js';
+import { isLoopback } from '../app/shared/address.js';
 import { parseProfile } from '../app/profiles/validate.js';
 import type { Profile } from '../app/profiles/schema.js';
 

@@ -4,6 +4,7 @@
 import type { Writable } from 'node:stream';
 import type { Profile } from '../profiles/schema.js';
 import { describeError } from '../shared/errors.js';
+import { isLoopback } from '../shared/address.js';
 import type { Prompter, SecretResolver } from '../engine/prompts.js';
 import { Tunnel, type LogEntry, type OpenForward, type TunnelState } from '../engine/tunnel.js';
 import { cloudFoundryConnector } from '../cloudfoundry/connector.js';
@@ -27,10 +28,6 @@ function destination(p: Profile): string {
   if (p.kind === 'cloudfoundry') return `app ${p.app} (instance ${p.instance}) in ${p.org}/${p.space} at ${p.api}`;
   const via = p.jumps.length ? ` via ${p.jumps.map((j) => `${j.user ? `${j.user}@` : ''}${j.host}:${j.port}`).join(' → ')}` : '';
   return `${p.server.host}:${p.server.port}${via}`;
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** A forward that others can reach is one the person must have meant: say so every time it opens. */

@@ -3,6 +3,7 @@
 // one rule below; a new security-relevant field is one more rule.
 import type { CloudFoundryProfile, Endpoint, Forward, Profile, SshProfile } from './schema.js';
 import { planImport, type ImportAction, type ImportReport, type PlannedProfile } from './transfer.js';
+import { isLoopback } from '../shared/address.js';
 
 export type FindingKind =
   | 'hostKeyPolicy'
@@ -61,12 +62,6 @@ const STRICT_MEANING = {
   no: 'an unknown host key is trusted and written to known_hosts without asking',
   ask: 'an unknown host key is shown for you to accept',
 } as const;
-
-/** 127.0.0.0/8, ::1 and localhost: only this machine (or, for -R, only the server) can connect. */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
 
 function exposure(f: Forward): string {
   const where = f.bindHost === '' || f.bindHost === '*' || f.bindHost === '0.0.0.0' || f.bindHost === '::' ? 'every address' : f.bindHost;
