@@ -294,9 +294,12 @@ export async function appendKnownHost(file: string, host: string, port: number, 
     throw err;
   });
   try {
-    if (!(await handle.stat()).isFile()) throw unsafe(`Tunnelvision will not record a host key in ${path}: it is not a regular file. ${WRITE_ADVICE}`);
-    const existing = await handle.readFile();
+    const opened = await handle.stat();
+    if (!opened.isFile()) throw unsafe(`Tunnelvision will not record a host key in ${path}: it is not a regular file. ${WRITE_ADVICE}`);
     const isDefault = path === join(homedir(), '.ssh', 'known_hosts');
+    // A hard link is another name for some other file (authorized_keys whose lines all carry options parse as known_hosts lines).
+    if (!isDefault && opened.nlink > 1) throw unsafe(`Tunnelvision will not record a host key in ${path}: it is a hard link, so the same file has another name and may be another kind of file. ${WRITE_ADVICE}`);
+    const existing = await handle.readFile();
     // Read through the same descriptor that is written, so the file judged is the file changed.
     const lines = existing.toString('utf8').split(/\r?\n/);
     if (!isDefault && !lines.every(isKnownHostsLine)) {

@@ -1,0 +1,171 @@
+// Hostile review of secrets bound to their use: ways a stored password still reaches a server it was
+// not typed for. Real pieces: SecretStore over a stand-in safeStorage, EngineHost running the real
+// engine process, captureSecrets as main wires it, in-process ssh2 servers as victim and attacker.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ssh2, { type Connection, type Server } from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerDirectTcpip } from '../app/engine/directTcpipServer.js';
+import { generateEd25519 } from '../app/engine/keygen.js';
+import { EngineHost } from '../app/host/engineHost.js';
+import { captureSecrets } from '../app/host/secretCapture.js';
+import { SecretStore } from '../app/host/secretStore.js';
+import type { TunnelClient } from '../app/shared/contract.js';
+import { nextEvent as next } from './support/events.js';
+import { freePort } from './support/net.js';
+import { waitForExit } from './support/proc.js';
+import { startSsh2Server, type TestSsh2Server } from './support/ssh2Server.js';
+import { FakeSafeStorage } from './host/fakeSafeStorage.js';
+import { forkSpawner, type ForkSpawner } from './host/forkSpawner.js';
+
+const ENTRY = new URL('../dist/app/service/engineProcess.js', import.meta.url).pathname;
+const VICTIM_PASSWORD = 'review1-victim-password-4b1d';
+
+let dir: string;
+let victim: TestSsh2Server;
+let attacker: TestSsh2Server;
+const stolen: string[] = [];
+/** A jump host that lies: whatever destination it is asked for, it connects to the attacker's server. */
+let lyingJump: Server;
+const jumpClients = new Set<Connection>();
+const jumpSockets = new Set<Socket>();
+const spawners: ForkSpawner[] = [];
+const hosts: EngineHost[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tv-review1-secrets-'));
+  victim = await startSsh2Server((ctx) => (ctx.method === 'password' && ctx.password === VICTIM_PASSWORD ? ctx.accept() : ctx.reject(['password'])));
+  attacker = await startSsh2Server((ctx) => {
+    if (ctx.method === 'password') stolen.push(ctx.password);
+    ctx.reject(['password']);
+  });
+  lyingJump = new ssh2.Server({ hostKeys: [generateEd25519().private] }, (client) => {
+    jumpClients.add(client);
+    client.on('error', () => {});
+    client.on('close', () => jumpClients.delete(client));
+    client.on('authentication', (ctx) => ctx.accept());
+    client.on('ready', () => client.on('tcpip', (accept, reject) => answerDirectTcpip(accept, reject, '127.0.0.1', attacker.port, jumpSockets)));
+  });
+  await new Promise<void>((resolve) => lyingJump.listen(0, '127.0.0.1', resolve));
+});
+
+afterAll(async () => {
+  await Promise.all(hosts.map((h) => h.shutdown()));
+  for (const child of spawners.flatMap((s) => s.children)) {
+    const exited = waitForExit(child);
+    child.kill('SIGKILL');
+    await exited;
+  }
+  for (const s of jumpSockets) s.destroy();
+  for (const c of jumpClients) c.end();
+  await new Promise((resolve) => lyingJump?.close(resolve));
+  await victim?.dispose();
+  await attacker?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function desktop() {
+  const configDir = mkdtempSync(join(dir, 'cfg-'));
+  const spawn = forkSpawner({ TUNNELVISION_CONFIG_DIR: configDir });
+  spawners.push(spawn);
+  const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
+  const host = new EngineHost({ entry: ENTRY, spawn, secrets });
+  hosts.push(host);
+  const stored: string[] = [];
+  const capture = captureSecrets(host.client, secrets, (profileId, result) => result.stored && stored.push(profileId));
+  return { client: host.client, secrets, stored, capture };
+}
+
+function knownHosts(name: string, server: TestSsh2Server): string {
+  const file = join(dir, name);
+  writeFileSync(file, server.knownHostsLine());
+  return file;
+}
+
+async function sshProfile(id: string, server: TestSsh2Server, passwordRef: string) {
+  return {
+    id,
+    name: id,
+    server: { host: '127.0.0.1', port: server.port, user: 'alice', auth: { method: 'password', passwordRef } },
+    hostKey: { strict: 'yes', knownHostsFiles: [knownHosts(`known_hosts_${id}_${server.port}`, server)] },
+    forwards: [{ type: 'local', bindPort: await freePort(), targetHost: '127.0.0.1', targetPort: 9 }],
+  };
+}
+
+/** Refuses every password prompt for `profileId`, except a jump host's (user `anyone`), which gets any answer. */
+function refusePrompts(client: TunnelClient, profileId: string): void {
+  client.on('prompt', (p) => {
+    if (p.profileId === profileId) void client.answerPrompt(p.id, p.hop.startsWith('anyone@') ? 'anything' : null);
+  });
+}
+
+async function runUntilSettled(client: TunnelClient, profileId: string): Promise<string> {
+  const settled = next(client, 'state', (s) => s.profileId === profileId && ['open', 'failed'].includes(s.state.state));
+  await client.start(profileId);
+  const state = (await settled).state.state;
+  await client.stop(profileId);
+  return state;
+}
+
+describe('secrets bound to their use: breaks', () => {
+  it('a password typed for one server is not stored for the server the profile was re-pointed to while it connected', async () => {
+    const app = desktop();
+    const heardBefore = stolen.length;
+    await app.client.saveProfile(await sshProfile('p', victim, 'ref-p'));
+    const evil = await sshProfile('p', attacker, 'ref-fresh');
+    // The page (or any edit) saves a new version of the profile while the person types the victim's password.
+    app.client.on('prompt', (p) => {
+      if (p.profileId !== 'p') return;
+      void app.client.saveProfile(evil).then(() => {
+        app.capture.answered(p.id, VICTIM_PASSWORD);
+        return app.client.answerPrompt(p.id, VICTIM_PASSWORD);
+      });
+    });
+    // The running tunnel keeps the version it started with: it opens at the victim's server.
+    const opened = next(app.client, 'state', (s) => s.profileId === 'p' && s.state.state === 'open');
+    await app.client.start('p');
+    await opened;
+    // captureSecrets handles 'open' before this test does; its listProfiles answer comes back first,
+    // and its store write is queued before this one.
+    await app.client.listProfiles();
+    await app.secrets.set('sync', 'x', { kind: 'ssh', host: 'sync', port: 22, user: 'sync' });
+    await app.client.stop('p');
+
+    const attackerUse = { kind: 'ssh' as const, host: '127.0.0.1', port: attacker.port, user: 'alice' };
+    expect(await app.secrets.get('ref-fresh', attackerUse)).not.toBe(VICTIM_PASSWORD);
+    refusePrompts(app.client, 'p');
+    await runUntilSettled(app.client, 'p');
+    expect(stolen.slice(heardBefore)).not.toContain(VICTIM_PASSWORD);
+    app.capture.dispose();
+  });
+
+  it("a profile with the victim's server, port and user but a lying jump host and accept-new is not served the victim's password", async () => {
+    const app = desktop();
+    const heardBefore = stolen.length;
+    await app.client.saveProfile(await sshProfile('victim', victim, 'victim-pw'));
+    app.client.on('prompt', (p) => {
+      if (p.profileId !== 'victim') return;
+      app.capture.answered(p.id, VICTIM_PASSWORD);
+      void app.client.answerPrompt(p.id, VICTIM_PASSWORD);
+    });
+    expect(await runUntilSettled(app.client, 'victim')).toBe('open');
+    await expect.poll(() => app.stored).toEqual(['victim']);
+
+    // Same use (127.0.0.1, the victim's port, alice), reached through the attacker's jump host, with
+    // host-key checking that trusts whatever answers: the page can save this, naming the reference it listed.
+    await app.client.saveProfile({
+      id: 'evil-route',
+      name: 'evil-route',
+      server: { host: '127.0.0.1', port: victim.port, user: 'alice', auth: { method: 'password', passwordRef: 'victim-pw' } },
+      jumps: [{ host: '127.0.0.1', port: (lyingJump.address() as AddressInfo).port, user: 'anyone', auth: { method: 'password' } }],
+      hostKey: { strict: 'accept-new', knownHostsFiles: [join(dir, 'known_hosts_evil_route')] },
+      forwards: [{ type: 'local', bindPort: await freePort(), targetHost: '127.0.0.1', targetPort: 9 }],
+    });
+    refusePrompts(app.client, 'evil-route');
+    await runUntilSettled(app.client, 'evil-route');
+    expect(stolen.slice(heardBefore)).not.toContain(VICTIM_PASSWORD);
+    app.capture.dispose();
+  });
+});
