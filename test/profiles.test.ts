@@ -116,6 +116,21 @@ describe('host names', () => {
     expect(parseProfile(withHost('server.host', host)).ok).toBe(false);
   });
 
+  it.each(['0', '2130706433', '0x7f.1', '0x7f', '010.0.0.1', '1.2.3', 'db.1'])('refuses %s: the resolver would read it as an IPv4 address in a loose form', (host) => {
+    const parsed = parseProfile(withHost('server.host', host));
+    expect(!parsed.ok && formatErrors(parsed.errors)).toContain('server.host: must be an IPv4 address written as four numbers');
+  });
+
+  it('a bind address may be "*" (every address, as in ssh -L *:port:…), stored as 0.0.0.0; nothing else outside the grammar', () => {
+    const bind = (bindHost: string) => parseProfile({ id: 'b', name: 'b', server: { host: 'h' }, forwards: [{ type: 'remote', bindHost, bindPort: 8080, targetPort: 80 }] });
+    const star = bind('*');
+    expect(star.ok && star.value.kind === 'ssh' && star.value.forwards[0]!.bindHost).toBe('0.0.0.0');
+    const zero = bind('0');
+    expect(!zero.ok && formatErrors(zero.errors)).toContain('forwards[0].bindHost: must be an IPv4 address');
+    const glob = bind('*.example.com');
+    expect(!glob.ok && formatErrors(glob.errors)).toContain('forwards[0].bindHost: must not contain "*"');
+  });
+
   it('stores a bracketed IPv6 literal bare, as connections and known_hosts need it', () => {
     const parsed = parseProfile(withHost('server.host', '[::1]'));
     expect(parsed.ok && parsed.value.kind === 'ssh' && parsed.value.server.host).toBe('::1');

@@ -68,6 +68,17 @@ function isDnsName(text: string): boolean {
   return body !== '' && body.split('.').every((label) => DNS_LABEL.test(label));
 }
 
+/**
+ * A last label that is a number (`2130706433`, `0`, `1.2.3`, `010.0.0.1`, `0x7f.1`) is no DNS name
+ * (RFC 3696 §2): the resolver reads it as an IPv4 address in inet_aton's loose forms, so `0` would
+ * bind every interface while looking like a name. Only the dotted form is accepted as an address.
+ */
+function looksNumeric(text: string): boolean {
+  const body = text.endsWith('.') ? text.slice(0, -1) : text;
+  const last = body.slice(body.lastIndexOf('.') + 1);
+  return /^\d+$/.test(last) || /^0x[0-9a-f]*$/i.test(last);
+}
+
 /** `[::1]` → `::1`; anything else unchanged. Brackets are only a way of writing an IPv6 literal. */
 export function unbracketHost(text: string): string {
   return text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
@@ -90,5 +101,7 @@ export function hostNameProblem(text: string): string | undefined {
   }
   if (bracketed) return isIpv6(inner) ? undefined : 'must be an IPv6 address inside [brackets]';
   if (inner.includes(':')) return isIpv6(inner) ? undefined : GRAMMAR;
-  return isIpv4(inner) || isDnsName(inner) ? undefined : GRAMMAR;
+  if (isIpv4(inner)) return undefined;
+  if (looksNumeric(inner)) return 'must be an IPv4 address written as four numbers 0–255 without leading zeros (like 192.0.2.1), or a host name whose last part is not a number';
+  return isDnsName(inner) ? undefined : GRAMMAR;
 }

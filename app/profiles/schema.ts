@@ -22,16 +22,23 @@ const portOrZero = z
   .max(65535, { error: 'must be 0–65535 (0 lets the server choose)' });
 
 /** One grammar for every host (app/profiles/hostName.ts); `[v6]` is stored bare, as connections need it. */
-const host = z
-  .string({ error: 'must be a host name or address' })
-  .trim()
-  .check((ctx) => {
-    const problem = hostNameProblem(ctx.value);
-    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value, continue: false });
-  })
-  .overwrite(unbracketHost);
+/** `*` is OpenSSH's spelling of "every address" for a bind (as on the command line): stored as 0.0.0.0. */
+const BIND_WILDCARD = '*';
 
-const bindHost = host.default(DEFAULT_BIND_HOST);
+const hostSchema = (acceptWildcard: boolean) =>
+  z
+    .string({ error: 'must be a host name or address' })
+    .trim()
+    .check((ctx) => {
+      if (acceptWildcard && ctx.value === BIND_WILDCARD) return;
+      const problem = hostNameProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value, continue: false });
+    })
+    .overwrite((value) => (acceptWildcard && value === BIND_WILDCARD ? '0.0.0.0' : unbracketHost(value)));
+
+const host = hostSchema(false);
+
+const bindHost = hostSchema(true).default(DEFAULT_BIND_HOST);
 
 const seconds = (min: number, max: number) =>
   z
