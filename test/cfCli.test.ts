@@ -100,7 +100,7 @@ describe('saved Cloud Foundry profiles', () => {
     const port = await freePort();
     const file = join(configDir, 'export.json');
     writeFileSync(file, JSON.stringify({ version: 1, profiles: [{ kind: 'cloudfoundry', id: 'orders-db', name: 'Orders DB', api: world.foundation.apiUrl, org: ORG, space: SPACE, app: APP, service: SERVICE, local: { bindPort: port } }] }));
-    const imported = runCli(['import', file, '--config-dir', configDir], env());
+    const imported = runCli(['import', file, '--yes', '--config-dir', configDir], env());
     expect((await imported.exit).code).toBe(0);
     const list = runCli(['list', '--config-dir', configDir], env());
     await list.exit;

@@ -38,7 +38,7 @@ it('8 CLI imports and 8 in-process saves at once: all 16 profiles land; the file
   const cli = Array.from({ length: 8 }, (_, i) => {
     const file = join(dir, `c${i}.json`);
     writeFileSync(file, JSON.stringify(profile(`c${i}`)));
-    return runCli(['import', file, '--config-dir', configDir]).exit;
+    return runCli(['import', file, '--yes', '--config-dir', configDir]).exit;
   });
   const local = Array.from({ length: 8 }, (_, i) =>
     store.update((all) => {
