@@ -335,7 +335,7 @@ async function openTarget(path: string, target: WriteTarget, beforeOpen: AppendO
   await beforeOpen?.();
   const handle = await open(real, flags, 0o600).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ELOOP') throw unsafe(`Tunnelvision will not record a host key in ${path}: it became a symbolic link while being opened. ${WRITE_ADVICE}`);
-    if (err.code === 'ENOENT') throw unsafe(`Tunnelvision will not record a host key in ${path}: it disappeared while being opened, and outside ~/.ssh a known_hosts file is never created. ${WRITE_ADVICE}`);
+    if (err.code === 'ENOENT') throw unsafe(`Tunnelvision will not record a host key in ${path}: it disappeared while being opened, and Tunnelvision does not create a known_hosts file there. ${WRITE_ADVICE}`);
     throw err;
   });
   if (await isOpenedAt(handle, real)) return handle;
