@@ -113,7 +113,9 @@ describe('tunnelvision connect', () => {
   });
 
   it('accept-new records a new host key and connects', async () => {
+    // Outside ~/.ssh the engine writes only a known_hosts file that already exists.
     const known = join(dir, 'known_hosts_new');
+    writeFileSync(known, '');
     const port = await freePort();
     const run = runCli(['connect', '--json', '-L', `${port}:127.0.0.1:${target.port}`, '-p', String(sshd.port), '-i', sshd.clientKey.path, '-o', `UserKnownHostsFile=${known}`, '-o', 'StrictHostKeyChecking=accept-new', `${sshd.user}@127.0.0.1`]);
     await run.waitFor((e) => e.state === 'open', 'open');
@@ -125,6 +127,7 @@ describe('tunnelvision connect', () => {
 
   it('asks through SSH_ASKPASS when there is no terminal (StrictHostKeyChecking=ask)', async () => {
     const known = join(dir, 'known_hosts_ask');
+    writeFileSync(known, '');
     const askpass = join(dir, 'askpass.sh');
     const asked = join(dir, 'asked.txt');
     writeFileSync(askpass, `#!/bin/sh\nprintf '%s|%s' "$SSH_ASKPASS_PROMPT" "$1" > '${asked}'\necho yes\n`);

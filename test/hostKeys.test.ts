@@ -1,7 +1,7 @@
 // Host-key checking against real OpenSSH keys and files: ssh-keygen makes the keys, hashes the
 // names and reads back what we write, so "OpenSSH semantics" is checked against OpenSSH itself.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import {
   decideHostKey,
   defaultKnownHostsFiles,
   describeKey,
+  isOpenedAt,
   knownHostsName,
   lookupHostKey,
   type HostKeyCheck,
@@ -52,6 +53,18 @@ async function knownHosts(...lines: string[]): Promise<string> {
   const file = join(dir, `known_hosts_${++fileCount}`);
   await writeFile(file, lines.map((l) => `${l}\n`).join(''));
   return file;
+}
+
+/** Runs `body` with HOME set to `home` (made if missing): ~/.ssh is the one folder where a known_hosts file may be created. */
+async function withHome<T>(home: string, body: () => Promise<T>): Promise<T> {
+  const saved = process.env.HOME;
+  await mkdir(home, { recursive: true });
+  process.env.HOME = home;
+  try {
+    return await body();
+  } finally {
+    process.env.HOME = saved;
+  }
 }
 
 function policy(strict: HostKeyPolicy['strict'], files: string[], pinnedFingerprint?: string): HostKeyPolicy {
@@ -234,9 +247,9 @@ describe('lookupHostKey', () => {
 });
 
 describe('appendKnownHost', () => {
-  it('creates the directory (0700) and file (0600), in a form ssh-keygen -F finds', async () => {
+  it('creates ~/.ssh (0700) and the file (0600), in a form ssh-keygen -F finds', async () => {
     const file = join(dir, 'fresh', '.ssh', 'known_hosts');
-    await appendKnownHost(file, '127.0.0.1', 2222, ed.info.blob);
+    await withHome(join(dir, 'fresh'), () => appendKnownHost(file, '127.0.0.1', 2222, ed.info.blob));
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'fresh', '.ssh'))).mode & 0o777).toBe(0o700);
     const { stdout } = await run('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-f', file]);
@@ -293,25 +306,100 @@ ${ed2.line} someone@laptop
 
   it('writes nothing for /dev/null (UserKnownHostsFile none) and takes the default file as it is', async () => {
     await appendKnownHost('/dev/null', 'example.com', 22, ed.info.blob);
-    const home = process.env.HOME;
-    process.env.HOME = join(dir, 'home-default');
-    try {
+    await withHome(join(dir, 'home-default'), async () => {
       const file = join(dir, 'home-default', '.ssh', 'known_hosts');
       await appendKnownHost('~/.ssh/known_hosts', 'example.com', 22, ed.info.blob);
       expect(await readFile(file, 'utf8')).toBe(`example.com ${ed.line}\n`);
-    } finally {
-      process.env.HOME = home;
-    }
+    });
   });
 
   it('hashes the name when asked, in the form ssh-keygen -F finds', async () => {
-    const file = join(dir, 'hashed', 'known_hosts');
-    await appendKnownHost(file, '127.0.0.1', 2222, ed.info.blob, { hash: true });
+    const file = join(dir, 'hashed', '.ssh', 'known_hosts');
+    await withHome(join(dir, 'hashed'), () => appendKnownHost(file, '127.0.0.1', 2222, ed.info.blob, { hash: true }));
     const text = await readFile(file, 'utf8');
     expect(text).toMatch(/^\|1\|[A-Za-z0-9+/]{27}=\|[A-Za-z0-9+/]{27}= ssh-ed25519 /);
     expect(text).not.toContain('127.0.0.1');
     const { stdout } = await run('ssh-keygen', ['-F', '[127.0.0.1]:2222', '-f', file]);
     expect(stdout).toContain(ed.line);
+  });
+});
+
+describe('appendKnownHost creates a known_hosts file only in ~/.ssh', () => {
+  it('refuses to create one (or its folder) anywhere else, saying it must exist first: a folder a shell sources, fish\'s conf.d, a folder under ~/.ssh', async () => {
+    const home = join(dir, 'create-home');
+    await withHome(home, async () => {
+      for (const [file, folder] of [
+        [join(home, '.bashrc.d', 'known_hosts'), join(home, '.bashrc.d')],
+        [join(home, '.config', 'fish', 'conf.d', 'known_hosts.fish'), join(home, '.config')],
+        [join(home, '.ssh', 'config.d', 'known_hosts'), join(home, '.ssh', 'config.d')],
+      ] as const) {
+        const error = await rejection(appendKnownHost(file, 'exit', 22, ed.info.blob));
+        expect(error.code).toBe('KNOWN_HOSTS_UNSAFE');
+        expect(error.message).toContain(`will not create the known_hosts file ${file}: outside ~/.ssh a known_hosts file must already exist`);
+        await expect(stat(folder)).rejects.toThrow();
+      }
+      // An existing folder changes nothing: the file itself must exist.
+      await mkdir(join(home, '.bashrc.d'));
+      expect((await rejection(appendKnownHost(join(home, '.bashrc.d', 'known_hosts'), 'exit', 22, ed.info.blob))).code).toBe('KNOWN_HOSTS_UNSAFE');
+      await expect(stat(join(home, '.bashrc.d', 'known_hosts'))).rejects.toThrow();
+    });
+  });
+
+  it('creates known_hosts, known_hosts2, known_hosts_team and known_hosts.work directly in ~/.ssh, as ssh would', async () => {
+    const home = join(dir, 'create-ssh');
+    await withHome(home, async () => {
+      for (const name of ['known_hosts', 'known_hosts2', 'known_hosts_team', 'known_hosts.work']) {
+        await appendKnownHost(`~/.ssh/${name}`, 'example.com', 22, ed.info.blob);
+        expect(await readFile(join(home, '.ssh', name), 'utf8')).toBe(`example.com ${ed.line}\n`);
+      }
+    });
+  });
+
+  it('writes an existing known_hosts file outside ~/.ssh, once it exists', async () => {
+    const file = join(dir, 'shared-existing', 'known_hosts');
+    await mkdir(join(dir, 'shared-existing'));
+    await writeFile(file, '');
+    await appendKnownHost(file, 'example.com', 22, ed.info.blob);
+    expect(await readFile(file, 'utf8')).toBe(`example.com ${ed.line}\n`);
+  });
+});
+
+describe('appendKnownHost checks, after opening, that it opened the file it checked', () => {
+  it('refuses, writing nothing, when a folder on the path is swapped for a link between the check and the open', async () => {
+    const race = join(dir, 'race');
+    await mkdir(join(race, 'shared'), { recursive: true });
+    await mkdir(join(race, 'elsewhere'));
+    await writeFile(join(race, 'shared', 'known_hosts'), '');
+    // The file the swap leads to: it exists and holds only known_hosts lines, so only the post-open check can tell.
+    await writeFile(join(race, 'elsewhere', 'known_hosts'), '');
+    const swap = async () => {
+      await rename(join(race, 'shared'), join(race, 'shared.old'));
+      await symlink(join(race, 'elsewhere'), join(race, 'shared'));
+    };
+    const error = await rejection(appendKnownHost(join(race, 'shared', 'known_hosts'), 'example.com', 22, ed.info.blob, { beforeOpen: swap }));
+    expect(error.code).toBe('KNOWN_HOSTS_UNSAFE');
+    expect(error.message).toContain('replaced by a symbolic link while it was being opened');
+    expect(await readFile(join(race, 'elsewhere', 'known_hosts'), 'utf8')).toBe('');
+    expect(await readFile(join(race, 'shared.old', 'known_hosts'), 'utf8')).toBe('');
+  });
+
+  it('isOpenedAt tells a file opened through a linked folder from the file at the path', async () => {
+    const real = await realpath(await mkdtemp(join(dir, 'opened-')));
+    await mkdir(join(real, 'folder'));
+    await writeFile(join(real, 'folder', 'known_hosts'), '');
+    await mkdir(join(real, 'other'));
+    await writeFile(join(real, 'other', 'known_hosts'), '');
+    await symlink(join(real, 'other'), join(real, 'link'));
+    const direct = await open(join(real, 'folder', 'known_hosts'), 'r');
+    const throughLink = await open(join(real, 'link', 'known_hosts'), 'r');
+    try {
+      expect(await isOpenedAt(direct, join(real, 'folder', 'known_hosts'))).toBe(true);
+      expect(await isOpenedAt(throughLink, join(real, 'folder', 'known_hosts'))).toBe(false);
+      expect(await isOpenedAt(throughLink, join(real, 'link', 'known_hosts'))).toBe(false);
+    } finally {
+      await direct.close();
+      await throughLink.close();
+    }
   });
 });
 
@@ -387,9 +475,9 @@ describe('checkHostKey', () => {
   }
 
   it('accept-new trusts and saves a new key to the first file, then recognises it', async () => {
-    const first = join(dir, 'accept-new', 'known_hosts');
+    const first = join(dir, 'accept-new', '.ssh', 'known_hosts_team');
     const second = await knownHosts(`other.example ${rsa.line}`);
-    await expect(checkHostKey(check('accept-new', [first, second]), ed.info.blob)).resolves.toEqual(ed.info);
+    await expect(withHome(join(dir, 'accept-new'), () => checkHostKey(check('accept-new', [first, second]), ed.info.blob))).resolves.toEqual(ed.info);
     expect(await lookupHostKey([first], '127.0.0.1', 2222, ed.info.blob)).toEqual({ status: 'match', file: first, line: 1 });
     await expect(checkHostKey(check('yes', [first, second]), ed.info.blob)).resolves.toEqual(ed.info);
   });
@@ -406,8 +494,8 @@ describe('checkHostKey', () => {
   });
 
   it('"no" saves new keys too, but still refuses a changed one', async () => {
-    const file = join(dir, 'mode-no', 'known_hosts');
-    await expect(checkHostKey(check('no', [file]), ed.info.blob)).resolves.toEqual(ed.info);
+    const file = join(dir, 'mode-no', '.ssh', 'known_hosts');
+    await expect(withHome(join(dir, 'mode-no'), () => checkHostKey(check('no', [file]), ed.info.blob))).resolves.toEqual(ed.info);
     const error = await rejection(checkHostKey(check('no', [file]), ed2.info.blob));
     expect(error.code).toBe('HOST_KEY_CHANGED');
     expect(error.hop).toBe('127.0.0.1:2222');
@@ -454,8 +542,13 @@ describe('checkHostKey', () => {
     expect(unreadable.code).toBe('CONFIG_INVALID');
     expect(unreadable.hop).toBe('127.0.0.1:2222');
     expect(unreadable.message).toContain(dir);
-    const underAFile = join(ed.pubFile, 'known_hosts');
-    const unsaved = await rejection(checkHostKey(check('accept-new', [underAFile]), ed.info.blob));
+    // A home that is a file: ~/.ssh cannot be made, an error of the system rather than of the file's kind.
+    const underAFile = join(ed.pubFile, '.ssh', 'known_hosts');
+    const saved = process.env.HOME;
+    process.env.HOME = ed.pubFile;
+    const unsaved = await rejection(checkHostKey(check('accept-new', [underAFile]), ed.info.blob)).finally(() => {
+      process.env.HOME = saved;
+    });
     expect(unsaved.code).toBe('CONFIG_INVALID');
     expect(unsaved.hop).toBe('127.0.0.1:2222');
     expect(unsaved.message).toContain(underAFile);

@@ -155,6 +155,8 @@ describe('secrets bound to their use: breaks', () => {
 
     // Same use (127.0.0.1, the victim's port, alice), reached through the attacker's jump host, with
     // host-key checking that trusts whatever answers: the page can save this, naming the reference it listed.
+    // Its known_hosts file exists, so the jump host's key is recorded and the hops go on to ask for the password.
+    writeFileSync(join(dir, 'known_hosts_evil_route'), '');
     await app.client.saveProfile({
       id: 'evil-route',
       name: 'evil-route',

@@ -61,6 +61,12 @@ describe('stripControls', () => {
     ['a lone ESC at the end', `z${ESC}`, 'z'],
     ['CR, BEL, NUL, DEL, C1', 'a\rb\x07c\x00d\x7fe\x85f', 'abcdef'],
     ['non-ASCII text stays', 'Mot de passe ⇒ 🔑', 'Mot de passe ⇒ 🔑'],
+    // Trojan Source: bidi controls reorder what is shown, so a prompt can read as something it is not.
+    ['bidi embeddings and overrides (U+202A–U+202E)', 'a\u202Ab\u202Bc\u202Cd\u202De\u202Ef', 'abcdef'],
+    ['bidi isolates (U+2066–U+2069)', 'a\u2066b\u2067c\u2068d\u2069e', 'abcde'],
+    ['bidi marks (U+200E, U+200F, U+061C)', 'a\u200Eb\u200Fc\u061Cd', 'abcd'],
+    ['a right-to-left override that flips a prompt', 'Password for \u202Emoc.knab\u202C: ', 'Password for moc.knab: '],
+    ['right-to-left text itself stays', 'كلمة المرور: שלום', 'كلمة المرور: שלום'],
   ])('%s', (_what, input, output) => {
     expect(stripControls(input)).toBe(output);
   });

@@ -2,8 +2,8 @@
 // profile behaves exactly like `ssh` would with the same files: a key OpenSSH trusts is trusted here,
 // a key OpenSSH would refuse is refused here, and what we add is readable by OpenSSH.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readFile, realpath } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, readFile, readlink, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { hostNameProblem } from '../profiles/hostName.js';
@@ -250,34 +250,104 @@ function unsafe(message: string): TunnelError {
 
 const WRITE_ADVICE = "Remove it from the profile's known_hosts files, or name a file called known_hosts (or known_hosts_…) that holds only known_hosts lines.";
 
+/** Where a new line may go: a real folder (no link left in its path) and a name in it. */
+interface WriteTarget {
+  folder: string;
+  name: string;
+  /** Only in ~/.ssh, where ssh itself keeps known_hosts files, may one be created. */
+  mayCreate: boolean;
+}
+
+function sshFolder(): string {
+  return join(homedir(), '.ssh');
+}
+
+async function lstatOrMissing(path: string): Promise<Stats | undefined> {
+  return lstat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+    throw err;
+  });
+}
+
+/** ~/.ssh made as ssh makes it (0700) when missing; a home folder that is missing is not made. */
+async function ensureSshFolder(): Promise<void> {
+  await mkdir(sshFolder(), { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+}
+
 /**
  * Where a new line may go: the file itself, or, for a link that stays in its own folder, its
  * target. A profile may come from someone else, so only a file that is plainly a known_hosts file
  * is written: otherwise `host key` lines could be planted in authorized_keys or a shell's rc file.
+ * Outside ~/.ssh nothing is created: a shell or a config loader may source every file of a folder
+ * (~/.bashrc.d, fish's conf.d), so a new file there is code whatever its name.
  */
-async function writableTarget(path: string): Promise<string> {
-  const isDefault = path === join(homedir(), '.ssh', 'known_hosts');
+async function writableTarget(path: string): Promise<WriteTarget> {
+  const isDefault = path === join(sshFolder(), 'known_hosts');
   if (!isDefault && !basename(path).startsWith('known_hosts')) {
     throw unsafe(`Tunnelvision will not record a host key in ${path}: its name does not start with "known_hosts", so it may be another kind of file (authorized_keys, a shell start-up file) that an added line would change. ${WRITE_ADVICE}`);
   }
-  const info = await lstat(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
-    throw err;
-  });
-  if (!info?.isSymbolicLink()) return path;
+  const mayCreate = dirname(path) === sshFolder();
+  if (mayCreate) await ensureSshFolder();
+  const info = await lstatOrMissing(path);
+  if (info === undefined && !mayCreate) {
+    throw unsafe(
+      `Tunnelvision will not create the known_hosts file ${path}: outside ~/.ssh a known_hosts file must already exist, because a new file in another folder ` +
+        `(such as ~/.bashrc.d, whose every file a shell runs) could be run as code. Create the file yourself if it is meant to be a known_hosts file, or use one in ~/.ssh.`,
+    );
+  }
+  const folder = await realpath(dirname(path));
+  if (!info?.isSymbolicLink()) return { folder, name: basename(path), mayCreate };
   const target = await realpath(path).catch(() => undefined);
-  const folder = await realpath(dirname(path)).catch(() => undefined);
-  if (target === undefined || folder === undefined || dirname(target) !== folder) {
+  if (target === undefined || dirname(target) !== folder) {
     throw unsafe(`Tunnelvision will not record a host key in ${path}: it is a symbolic link to a file outside its own folder (or to nothing), and writing through it would change that other file. ${WRITE_ADVICE}`);
   }
-  return target;
+  return { folder, name: basename(target), mayCreate: false };
+}
+
+/**
+ * Whether `handle` is the file at `path`, a path with no symbolic link in it. Checked after the
+ * open, because a folder on the way could have been swapped for a link since it was resolved.
+ */
+export async function isOpenedAt(handle: FileHandle, path: string): Promise<boolean> {
+  if (process.platform === 'linux') {
+    // The kernel's own name for what the descriptor is, whatever path led to it.
+    const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+    return opened === path;
+  }
+  const [opened, named] = await Promise.all([handle.stat(), lstat(path).catch(() => undefined)]);
+  return named !== undefined && opened.dev === named.dev && opened.ino === named.ino;
+}
+
+export interface AppendOptions {
+  /** Write the name hashed, as `ssh-keygen -H` does. */
+  hash?: boolean;
+  /** Tests only: runs between the check of the path and its open, where a folder could be swapped for a link. */
+  beforeOpen?: () => Promise<void>;
+}
+
+async function openTarget(path: string, target: WriteTarget, beforeOpen: AppendOptions['beforeOpen']): Promise<FileHandle> {
+  const real = join(target.folder, target.name);
+  // O_APPEND: concurrent hops cannot overwrite each other. O_NOFOLLOW: no link swapped in since the check.
+  const create = target.mayCreate ? constants.O_CREAT : 0;
+  const flags = constants.O_RDWR | constants.O_APPEND | create | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+  await beforeOpen?.();
+  const handle = await open(real, flags, 0o600).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ELOOP') throw unsafe(`Tunnelvision will not record a host key in ${path}: it became a symbolic link while being opened. ${WRITE_ADVICE}`);
+    if (err.code === 'ENOENT') throw unsafe(`Tunnelvision will not record a host key in ${path}: it disappeared while being opened, and Tunnelvision does not create a known_hosts file there. ${WRITE_ADVICE}`);
+    throw err;
+  });
+  if (await isOpenedAt(handle, real)) return handle;
+  await handle.close();
+  throw unsafe(`Tunnelvision will not record a host key in ${path}: a folder on its path was replaced by a symbolic link while it was being opened, so the file opened is another file. Nothing was written. ${WRITE_ADVICE}`);
 }
 
 /**
  * Appends `host`'s key to `file`, checked first (see writableTarget) and refused with
- * KNOWN_HOSTS_UNSAFE before anything is written. `hash` writes the name as `ssh-keygen -H` does.
+ * KNOWN_HOSTS_UNSAFE before anything is written.
  */
-export async function appendKnownHost(file: string, host: string, port: number, blob: Buffer, opts: { hash?: boolean } = {}): Promise<void> {
+export async function appendKnownHost(file: string, host: string, port: number, blob: Buffer, opts: AppendOptions = {}): Promise<void> {
   const path = resolve(expandHome(file));
   // UserKnownHostsFile /dev/null: OpenSSH "records" the key nowhere, and so do we.
   if (path === '/dev/null') return;
@@ -285,18 +355,11 @@ export async function appendKnownHost(file: string, host: string, port: number, 
   const problem = hostNameProblem(host);
   if (problem) throw unsafe(`Tunnelvision will not record a host key for this host name: it ${problem}.`);
   const key = describeKey(blob);
-  const target = await writableTarget(path);
-  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-  // O_APPEND: concurrent hops cannot overwrite each other. O_NOFOLLOW: no link swapped in since the check.
-  const flags = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
-  const handle = await open(target, flags, 0o600).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ELOOP') throw unsafe(`Tunnelvision will not record a host key in ${path}: it became a symbolic link while being opened. ${WRITE_ADVICE}`);
-    throw err;
-  });
+  const handle = await openTarget(path, await writableTarget(path), opts.beforeOpen);
   try {
     const opened = await handle.stat();
     if (!opened.isFile()) throw unsafe(`Tunnelvision will not record a host key in ${path}: it is not a regular file. ${WRITE_ADVICE}`);
-    const isDefault = path === join(homedir(), '.ssh', 'known_hosts');
+    const isDefault = path === join(sshFolder(), 'known_hosts');
     // A hard link is another name for some other file (authorized_keys whose lines all carry options parse as known_hosts lines).
     if (!isDefault && opened.nlink > 1) throw unsafe(`Tunnelvision will not record a host key in ${path}: it is a hard link, so the same file has another name and may be another kind of file. ${WRITE_ADVICE}`);
     const existing = await handle.readFile();

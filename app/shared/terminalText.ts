@@ -1,6 +1,7 @@
 // Text a server chose (keyboard-interactive prompts and instructions, disconnect and channel-failure
 // reasons) made safe to show on a terminal or in the UI. A hostile server could otherwise clear the
-// screen, fake a prompt, retitle the window, set the clipboard (OSC 52) or plant a link (OSC 8).
+// screen, fake a prompt, retitle the window, set the clipboard (OSC 52), plant a link (OSC 8) or
+// reorder what is shown with bidi controls.
 
 /**
  * Escape sequences, 7-bit and 8-bit: CSI (ESC [ / 0x9B, up to its final byte); strings that run to
@@ -13,7 +14,13 @@ const ESCAPE_SEQUENCE = /(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?|(?:
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
-/** `text` without escape sequences or control characters; tab and newline stay. */
+/**
+ * Unicode bidi controls (embeddings, overrides, isolates, LRM/RLM/ALM): they reorder what is shown,
+ * so a server's prompt could display as something it does not say (Trojan Source, CVE-2021-42574).
+ */
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` without escape sequences, control characters or bidi controls; tab and newline stay. */
 export function stripControls(text: string): string {
-  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
+  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '').replace(BIDI, '');
 }
