@@ -34,7 +34,7 @@ describe('import review findings', () => {
   it('known_hosts files, SHA-1 RSA and a pinned fingerprint', () => {
     const pin = `SHA256:${'A'.repeat(43)}`;
     const f = findings(ssh({ hostKey: { knownHostsFiles: ['/home/me/.ssh/authorized_keys'], allowSha1Rsa: true, pinnedFingerprint: pin } }));
-    expect(f.map((x) => `${x.level} ${x.kind}`)).toEqual(['warning knownHostsFiles', 'warning allowSha1Rsa', 'info pinnedFingerprint']);
+    expect(f.map((x) => `${x.level} ${x.kind}`)).toEqual(['warning knownHostsFiles', 'warning allowSha1Rsa', 'warning pinnedFingerprint']);
     expect(f[0]!.message).toContain('/home/me/.ssh/authorized_keys');
     expect(f[2]!.message).toContain(pin);
   });
@@ -63,7 +63,14 @@ describe('import review findings', () => {
         ],
       }),
     );
-    expect(f).toEqual(['warning exposedBind forwards[0].bindHost', 'warning exposedBind forwards[2].bindHost', 'warning exposedBind forwards[5].bindHost']);
+    expect(f).toEqual([
+      'warning exposedBind forwards[0].bindHost',
+      'warning exposedBind forwards[2].bindHost',
+      'warning exposedBind forwards[5].bindHost',
+      // Every -R, loopback or not: the server connects through this machine to its target.
+      'warning remoteTarget forwards[5].targetHost',
+      'warning remoteTarget forwards[6].targetHost',
+    ]);
     expect(findings(ssh({ forwards: [{ type: 'remote', bindHost: '*', bindPort: 8080, targetPort: 80 }] }))[0]!.message).toMatch(/every address of the server/);
   });
 

@@ -16,6 +16,8 @@ export type FindingKind =
   | 'skipSslValidation'
   | 'allowInsecureHttp'
   | 'exposedBind'
+  | 'remoteTarget'
+  | 'replaces'
   | 'ciphers'
   | 'autoStartCleared'
   | 'referencesDropped';
@@ -74,7 +76,8 @@ const RULES: Rule[] = [
   ssh((p) => (p.hostKey.strict === 'yes' ? [] : [(p.hostKey.strict === 'ask' ? info : warning)('hostKeyPolicy', 'hostKey.strict', `host-key checking is "${p.hostKey.strict}": ${STRICT_MEANING[p.hostKey.strict]}`)])),
   ssh((p) => (p.hostKey.knownHostsFiles.length === 0 ? [] : [warning('knownHostsFiles', 'hostKey.knownHostsFiles', `reads and writes host keys in ${p.hostKey.knownHostsFiles.join(', ')} instead of ~/.ssh/known_hosts`)])),
   ssh((p) => (p.hostKey.allowSha1Rsa ? [warning('allowSha1Rsa', 'hostKey.allowSha1Rsa', 'accepts ssh-rsa (SHA-1) host-key signatures, which OpenSSH refuses by default')] : [])),
-  ssh((p) => (p.hostKey.pinnedFingerprint ? [info('pinnedFingerprint', 'hostKey.pinnedFingerprint', `trusts exactly the server key ${p.hostKey.pinnedFingerprint}, whatever known_hosts says`)] : [])),
+  // A pin overrides known_hosts: a sender's pin on a host you already know accepts their key for it.
+  ssh((p) => (p.hostKey.pinnedFingerprint ? [warning('pinnedFingerprint', 'hostKey.pinnedFingerprint', `trusts exactly the server key ${p.hostKey.pinnedFingerprint}, whatever known_hosts says`)] : [])),
   ssh((p) =>
     endpoints(p).flatMap(([field, e]) => ('keyFiles' in e.auth && e.auth.keyFiles.length > 0 ? [info('keyFiles', `${field}.auth.keyFiles`, `signs in to ${e.host} with the key file ${e.auth.keyFiles.join(', ')}`)] : [])),
   ),
@@ -83,6 +86,12 @@ const RULES: Rule[] = [
   ),
   ssh((p) =>
     p.forwards.flatMap((f, i) => (isLoopback(f.bindHost) ? [] : [warning('exposedBind', `forwards[${i}].bindHost`, exposure(f))])),
+  ),
+  // The server side opens connections into this machine: the sender's server reaches what its target names.
+  ssh((p) =>
+    p.forwards.flatMap((f, i) =>
+      f.type === 'remote' ? [warning('remoteTarget', `forwards[${i}].targetHost`, `lets the server connect through this machine to ${f.targetHost}:${f.targetPort} (from its port ${f.bindPort})`)] : [],
+    ),
   ),
   ssh((p) => (p.ciphers ? [info('ciphers', 'ciphers', `offers only the ciphers ${p.ciphers.join(', ')}`)] : [])),
   cf((p) => (p.login.method === 'cf-cli' && p.login.cfHome ? [warning('cfHome', 'login.cfHome', `uses the cf CLI login kept in ${p.login.cfHome} instead of yours`)] : [])),
@@ -102,9 +111,27 @@ function destination(p: Profile): string {
   return `${p.server.user ? `${p.server.user}@` : ''}${p.server.host}:${p.server.port}${via}`;
 }
 
-export function reviewEntry(planned: PlannedProfile): ReviewEntry {
+/** An update replaces the saved profile whole: where it connected before is what the person is losing. */
+function replaces(planned: PlannedProfile, before: Profile | undefined): Finding[] {
+  if (planned.action !== 'update' || !before) return [];
+  const was = destination(before);
+  return was === destination(planned.profile) ? [] : [warning('replaces', 'server', `replaces your saved profile, which connects to ${was}`)];
+}
+
+/**
+ * Text from the file as a terminal or the page can show it without being steered: control
+ * characters (cursor moves, erased lines, line breaks) and bidi or zero-width marks (a name that
+ * reads as another) become visible `\u{…}` escapes.
+ */
+function visible(text: string): string {
+  // eslint-disable-next-line no-control-regex -- these are the characters being made visible
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+export function reviewEntry(planned: PlannedProfile, before?: Profile): ReviewEntry {
   const { profile, action } = planned;
-  return { id: profile.id, name: profile.name, action, destination: destination(profile), findings: RULES.flatMap((rule) => rule(planned)) };
+  const findings = [...replaces(planned, before), ...RULES.flatMap((rule) => rule(planned))].map((f) => ({ ...f, message: visible(f.message) }));
+  return { id: profile.id, name: visible(profile.name), action, destination: visible(destination(profile)), findings };
 }
 
 /** The note a review carries when a received ssh_config's Include lines were skipped. */
@@ -116,7 +143,9 @@ export function includesNote(count: number): string {
 export function reviewImport(existing: readonly Profile[], text: string, notes: string[] = []): { review: ImportReview } | { error: string } {
   const plan = planImport(existing, text);
   if ('error' in plan) return plan;
-  return { review: { entries: plan.entries.map(reviewEntry), skipped: plan.skipped, notes } };
+  const byId = new Map(existing.map((p) => [p.id, p]));
+  const entries = plan.entries.map((planned) => reviewEntry(planned, byId.get(planned.profile.id)));
+  return { review: { entries, skipped: plan.skipped.map((s) => ({ entry: visible(s.entry), reason: visible(s.reason) })), notes } };
 }
 
 /** The review as lines for a terminal: `!` marks a warning. */
@@ -129,5 +158,5 @@ export function formatReview(review: ImportReview): string {
   for (const s of review.skipped) lines.push(`skipped   ${s.entry}: ${s.reason}`);
   for (const n of review.notes) lines.push(`note: ${n}`);
   if (review.entries.length === 0) lines.push('Nothing to import.');
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(visible).join('\n')}\n`;
 }

