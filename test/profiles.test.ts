@@ -131,6 +131,11 @@ describe('host names', () => {
     expect(!glob.ok && formatErrors(glob.errors)).toContain('forwards[0].bindHost: must not contain "*"');
   });
 
+  it('a user name with a control character is refused (it would reach the server and every message)', () => {
+    const parsed = parseProfile({ id: 'u', name: 'u', server: { host: 'db', user: 'me\u001b[2Kroot' }, forwards: [{ type: 'dynamic', bindPort: 1080 }] });
+    expect(!parsed.ok && formatErrors(parsed.errors)).toContain('server.user: must not contain control characters');
+  });
+
   it('stores a bracketed IPv6 literal bare, as connections and known_hosts need it', () => {
     const parsed = parseProfile(withHost('server.host', '[::1]'));
     expect(parsed.ok && parsed.value.kind === 'ssh' && parsed.value.server.host).toBe('::1');

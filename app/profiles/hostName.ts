@@ -21,7 +21,7 @@ const ZONE = /^[A-Za-z0-9._-]{1,64}$/;
 const GRAMMAR = 'must be a host name (letters, digits, "-", "_" and dots), an IPv4 address or an IPv6 address';
 
 /** C0 and C1 control characters and DEL, by code point (a regex of them trips no-control-regex). */
-function isControl(c: string): boolean {
+export function isControl(c: string): boolean {
   const code = c.codePointAt(0) ?? 0;
   return code < 0x20 || (code >= 0x7f && code <= 0x9f);
 }

@@ -1,7 +1,7 @@
 // The saved form of a tunnel: plain data, validated, versioned. The engine, the CLI, the desktop
 // app and import/export all read this one schema; the runtime objects live in app/engine.
 import { z } from 'zod';
-import { hostNameProblem, unbracketHost } from './hostName.js';
+import { hostNameProblem, isControl, unbracketHost } from './hostName.js';
 
 export const PROFILE_FILE_VERSION = 1;
 export const DEFAULT_BIND_HOST = '127.0.0.1';
@@ -99,7 +99,9 @@ const user = z
   .string()
   .min(1, { error: 'must not be empty' })
   .max(255)
-  .regex(/^[^\s@:]+$/, { error: 'must not contain spaces, "@" or ":"' });
+  .regex(/^[^\s@:]+$/, { error: 'must not contain spaces, "@" or ":"' })
+  // A user name goes to the server and into every message and review line: no terminal controls.
+  .refine((name) => ![...name].some(isControl), { error: 'must not contain control characters' });
 
 export const endpointSchema = z.strictObject({
   host,
