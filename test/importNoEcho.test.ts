@@ -48,12 +48,7 @@ function leaks(text: string, seen: unknown): string[] {
 describe('a file picked by mistake', () => {
   it.each(files())('%s, reviewed and imported as JSON and as ssh_config: refused by line, no line of it in any result or event', async (_what, text) => {
     events.length = 0;
-    const results = [
-      await engine.reviewImport({ kind: 'profiles', text }),
-      await engine.importProfiles(text),
-      await engine.reviewImport({ kind: 'sshConfig', text }),
-      await engine.importSshConfig({ text }),
-    ];
+    const results = [await engine.reviewImport({ kind: 'profiles', text }), await engine.reviewImport({ kind: 'sshConfig', text })];
     expect(leaks(text, { results, events })).toEqual([]);
     expect(results[0]).toEqual({ ok: false, error: expect.stringMatching(/^Not valid JSON: line \d+, column \d+\.$/) });
     // Nothing saved, nothing announced.
@@ -80,14 +75,20 @@ describe('the page never sends a path', () => {
   const handler = () => createIpcHandler({ client: engine as unknown as TunnelClient, appUrl: 'file:///app/index.html' });
 
   it.each([
-    ['importSshConfig', ['/root/.ssh/id_ed25519']],
-    ['importSshConfig', [{ path: '/root/.ssh/id_ed25519' }]],
-    ['importSshConfig', [{ text: 'Host a', path: '/root/.ssh/id_ed25519' }]],
-    ['reviewImport', [{ kind: 'sshConfig', path: '/root/.ssh/id_ed25519' }]],
     ['reviewImport', ['/root/.ssh/id_ed25519']],
+    ['reviewImport', [{ kind: 'sshConfig', path: '/root/.ssh/id_ed25519' }]],
+    ['reviewImport', [{ kind: 'sshConfig', text: 'Host a', path: '/root/.ssh/id_ed25519' }]],
+    ['reviewImport', [{ kind: 'ownSshConfig', path: '/root/.ssh/id_ed25519' }]],
+    ['applyImport', [{ path: '/root/.ssh/id_ed25519' }]],
   ] as const)('%s(%j) is refused by argument validation', async (method, args) => {
     const r = await handler()(method, 'file:///app/index.html', [...args]);
     expect(r).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID', message: expect.stringMatching(new RegExp(`^Invalid arguments for ${method}`)) } });
     expect(JSON.stringify(r)).not.toContain('PRIVATE KEY');
+  });
+
+  it('applyImport takes a review id, not content: a path there reads nothing', async () => {
+    const r = await handler()('applyImport', 'file:///app/index.html', ['/root/.ssh/id_ed25519']);
+    expect(r).toMatchObject({ ok: true, value: { ok: false, error: expect.stringMatching(/^This import review is no longer open/) } });
+    expect(await engine.listProfiles()).toEqual([]);
   });
 });

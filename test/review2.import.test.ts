@@ -45,9 +45,12 @@ describe('review2: what the import review must not hide', () => {
 
   it('names, users and paths from the file cannot move the cursor, erase lines or reorder text in the review', () => {
     const r = review([
-      ssh({ id: 'a', name: 'ok\u001b[1A\u001b[2K\rall clear\nupdate    b (fake)', server: { host: 'h.example', user: 'u\u001b]0;title\u0007' } }),
+      ssh({ id: 'a', name: 'ok\u001b[1A\u001b[2K\rall clear\nupdate    b (fake)', server: { host: 'h.example' } }),
       ssh({ id: 'b', name: 'Prod\u202e', server: { host: 'h.example', auth: { method: 'key', keyFiles: ['/k\u0085\u2066x'] } } }),
+      // A user name goes to the server as well: the schema refuses it outright, and the reason is shown escaped.
+      ssh({ id: 'c', name: 'c', server: { host: 'h.example', user: 'u\u001b]0;title\u0007' } }),
     ]);
+    expect(r.skipped).toEqual([{ entry: '#3 (c)', reason: 'server.user: must not contain control characters' }]);
     const text = formatReview(r);
     // Only the line breaks the review itself puts between lines; nothing else below U+0020 or in C1, no bidi or zero-width marks.
     // eslint-disable-next-line no-control-regex -- control characters are what this test looks for

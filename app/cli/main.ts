@@ -22,6 +22,8 @@ import type { Prompter } from '../engine/prompts.js';
 const EXIT_USAGE = 2;
 
 class UsageError extends Error {}
+/** An import that the saved profiles no longer match: nothing was saved (exit 1, as a declined one). */
+class ImportRefused extends Error {}
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 const list = (v: unknown) => (v as string[] | undefined) ?? [];
@@ -327,7 +329,7 @@ async function importReviewed(configDir: string, incoming: Incoming, how: { sour
       return;
     }
   }
-  const report = await mergeIntoStore(configDir, incoming.json, how.source);
+  const report = await mergeIntoStore(configDir, incoming.json, how.source, reviewed.basis);
   const skipped = [...incoming.skipped, ...report.skipped];
   printImportReport(report.added, report.updated, report.unchanged, skipped.map((s) => `${s.entry}: ${s.reason}`));
   for (const c of report.cleared) process.stdout.write(`cleared ${c.id}: ${c.fields.join(', ')}\n`);
@@ -352,13 +354,13 @@ function confirm(question: string): Promise<boolean> {
 }
 
 /** Merges exported JSON into the saved profiles under the store's lock (the desktop app may be saving too). */
-async function mergeIntoStore(configDir: string, text: string, source: string): Promise<ImportReport> {
+async function mergeIntoStore(configDir: string, text: string, source: string, reviewed: string): Promise<ImportReport> {
   const store = new ProfileStore(configDir);
   const { importProfiles } = await import('../profiles/transfer.js');
   const { result, problem } = await store.update((profiles) => {
-    const merged = importProfiles(profiles, text);
-    // Reviewed a moment ago, so only a file changed since then fails here.
-    if ('error' in merged) throw new UsageError(`${source}: ${merged.error}`);
+    // Refused if the desktop app (or another run) saved a profile that changes what was reviewed.
+    const merged = importProfiles(profiles, text, reviewed);
+    if ('error' in merged) throw new ImportRefused(`${source}: ${merged.error}`);
     profiles.splice(0, profiles.length, ...merged.profiles);
     return merged.report;
   });
@@ -403,6 +405,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`tunnelvision: ${err.message.replace(/\n/g, '\n  ')}\n`);
       return EXIT_USAGE;
+    }
+    if (err instanceof ImportRefused) {
+      process.stderr.write(`tunnelvision: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof TunnelError) {
       process.stderr.write(`tunnelvision: ${describeError(err)}\n`);

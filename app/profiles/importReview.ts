@@ -2,7 +2,7 @@
 // every field that changes what the tunnel trusts, reads, exposes or starts. Each finding comes from
 // one rule below; a new security-relevant field is one more rule.
 import type { CloudFoundryProfile, Endpoint, Forward, Profile, SshProfile } from './schema.js';
-import { planImport, type ImportAction, type ImportReport, type PlannedProfile } from './transfer.js';
+import { planBasis, planImport, type ImportAction, type ImportReport, type PlannedProfile } from './transfer.js';
 import { isLoopback } from '../shared/address.js';
 
 export type FindingKind =
@@ -140,12 +140,13 @@ export function includesNote(count: number): string {
 }
 
 /** The review of importing `text` (JSON) into `existing`; nothing is saved. */
-export function reviewImport(existing: readonly Profile[], text: string, notes: string[] = []): { review: ImportReview } | { error: string } {
+/** The review, and the basis (planBasis) that applying it must still find. */
+export function reviewImport(existing: readonly Profile[], text: string, notes: string[] = []): { review: ImportReview; basis: string } | { error: string } {
   const plan = planImport(existing, text);
   if ('error' in plan) return plan;
   const byId = new Map(existing.map((p) => [p.id, p]));
   const entries = plan.entries.map((planned) => reviewEntry(planned, byId.get(planned.profile.id)));
-  return { review: { entries, skipped: plan.skipped.map((s) => ({ entry: visible(s.entry), reason: visible(s.reason) })), notes } };
+  return { review: { entries, skipped: plan.skipped.map((s) => ({ entry: visible(s.entry), reason: visible(s.reason) })), notes }, basis: planBasis(existing, plan) };
 }
 
 /** The review as lines for a terminal: `!` marks a warning. */

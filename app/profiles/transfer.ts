@@ -131,10 +131,27 @@ export function applyPlan(existing: readonly Profile[], plan: ImportPlan): { pro
   return { profiles: [...byId.values()], report };
 }
 
-/** Merges `text` (JSON) into `existing`; returns the new list and what happened to each entry. */
-export function importProfiles(existing: readonly Profile[], text: string): { profiles: Profile[]; report: ImportReport } | { error: string } {
+/**
+ * What a plan does to the saved profiles: each incoming id, its action, and the saved profile it
+ * would replace. A review is applied only while this is unchanged, so what the person confirmed is
+ * what is saved, even if another window or the CLI saved a profile while they read it.
+ */
+export function planBasis(existing: readonly Profile[], plan: ImportPlan): string {
+  const byId = new Map(existing.map((p) => [p.id, p]));
+  return JSON.stringify(plan.entries.map((e) => [e.profile.id, e.action, byId.get(e.profile.id) ?? null]));
+}
+
+export const STALE_REVIEW = 'Your saved profiles changed since this import was reviewed, so it was not applied: review it again.';
+
+/**
+ * Merges `text` (JSON) into `existing`; returns the new list and what happened to each entry. With
+ * `reviewed` (the basis the person saw), refuses if the merge would now do something else.
+ */
+export function importProfiles(existing: readonly Profile[], text: string, reviewed?: string): { profiles: Profile[]; report: ImportReport } | { error: string } {
   const plan = planImport(existing, text);
-  return 'error' in plan ? plan : applyPlan(existing, plan);
+  if ('error' in plan) return plan;
+  if (reviewed !== undefined && planBasis(existing, plan) !== reviewed) return { error: STALE_REVIEW };
+  return applyPlan(existing, plan);
 }
 
 /** `#2 (db)`: the entry's id only when it is a valid id, so a skipped entry never echoes arbitrary text. */

@@ -27,6 +27,8 @@ import { formatErrors, parseProfile, type Parsed } from '../profiles/validate.js
 import { probeEndpoint, type ProbeCheck } from './probe.js';
 
 const STATS_INTERVAL_MS = 1_000;
+/** Import reviews kept for applyImport; each holds the reviewed file, up to the contract's 10 MB. */
+const OPEN_REVIEWS = 4;
 
 export interface EngineServiceOptions {
   configDir: string;
@@ -57,6 +59,8 @@ export class EngineService extends Emitter<Events> implements TunnelService {
   /** The Cloud Foundry connectors of running tunnels: the only place a service password is kept. */
   private readonly cfConnectors = new Map<string, CloudFoundryTunnelConnector>();
   private readonly prompts = new Map<string, { profileId: string; answer: (a: PromptAnswer) => void }>();
+  /** What each open import review showed, by reviewId: applyImport saves exactly that, or nothing. */
+  private readonly reviews = new Map<string, { incoming: Incoming; basis: string }>();
   private demo: Promise<Demo> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private disposed: Promise<void> | undefined;
@@ -108,23 +112,21 @@ export class EngineService extends Emitter<Events> implements TunnelService {
     const { profiles } = await this.store.load();
     const reviewed = reviewImport(profiles, incoming.json, incoming.notes);
     if ('error' in reviewed) return { ok: false as const, error: reviewed.error };
-    return { ok: true as const, review: { ...reviewed.review, skipped: [...incoming.skipped, ...reviewed.review.skipped] } };
+    const reviewId = randomUUID();
+    this.reviews.set(reviewId, { incoming, basis: reviewed.basis });
+    // Reviews that were never applied (the person cancelled) are dropped oldest first.
+    for (const old of this.reviews.keys()) if (this.reviews.size > OPEN_REVIEWS) this.reviews.delete(old);
+    return { ok: true as const, reviewId, review: { ...reviewed.review, skipped: [...incoming.skipped, ...reviewed.review.skipped] } };
   }
 
-  importProfiles(json: string): Promise<MethodResult<'importProfiles'>> {
-    return this.mergeImport({ json, skipped: [], notes: [] });
-  }
-
-  async importSshConfig(picked?: { text: string }): Promise<MethodResult<'importSshConfig'>> {
-    const incoming = await incomingProfiles(picked ? { kind: 'sshConfig', text: picked.text } : { kind: 'ownSshConfig' });
-    return 'error' in incoming ? { ok: false as const, error: incoming.error } : this.mergeImport(incoming);
-  }
-
-  /** Merges an export's profiles into the saved ones by id, under the store's lock; says which changed. */
-  private mergeImport(incoming: Incoming): Promise<{ ok: true; report: ImportReport } | { ok: false; error: string }> {
+  applyImport(reviewId: string): Promise<MethodResult<'applyImport'>> {
+    const reviewed = this.reviews.get(reviewId);
+    if (!reviewed) return Promise.resolve({ ok: false as const, error: 'This import review is no longer open (it was applied already, or replaced by newer ones): review the import again.' });
+    this.reviews.delete(reviewId);
+    const { incoming, basis } = reviewed;
     let changed: string[] = [];
     return this.edit((all) => {
-      const result = importProfiles(all, incoming.json);
+      const result = importProfiles(all, incoming.json, basis);
       if ('error' in result) return { ok: false as const, error: result.error };
       all.splice(0, all.length, ...result.profiles);
       changed = [...result.report.added, ...result.report.updated];

@@ -152,23 +152,20 @@ export const methods = {
     result: z.union([z.object({ ok: z.literal(true), profile: profileSchema }), z.object({ ok: z.literal(false), errors: z.array(fieldErrorSchema) })]),
   },
   deleteProfile: { args: z.tuple([id]), result: z.object({ deleted: profileSchema.optional() }) },
-  /** What importing `source` would do, per profile, with its security-relevant fields; saves nothing. */
+  /**
+   * What importing `source` would do, per profile, with its security-relevant fields; saves nothing.
+   * The engine keeps what it reviewed under `reviewId` for applyImport.
+   */
   reviewImport: {
     args: z.tuple([importSourceSchema]),
-    result: z.union([z.object({ ok: z.literal(true), review: importReviewSchema }), z.object({ ok: z.literal(false), error: z.string() })]),
-  },
-  /** Saves the profiles of a JSON export (its content), after the person saw reviewImport's answer. */
-  importProfiles: {
-    args: z.tuple([z.string().max(10_000_000)]),
-    result: z.union([z.object({ ok: z.literal(true), report: importReportSchema }), z.object({ ok: z.literal(false), error: z.string() })]),
+    result: z.union([z.object({ ok: z.literal(true), reviewId: z.string(), review: importReviewSchema }), z.object({ ok: z.literal(false), error: z.string() })]),
   },
   /**
-   * Saves a profile per Host with forwards from the content of an ssh_config the person picked
-   * (its Includes not followed), or with no argument from their own ~/.ssh/config. Hosts it cannot
-   * use are in `skipped` as "Host alias".
+   * Saves exactly what reviewImport showed under `reviewId` (once), after the person confirmed it;
+   * refused if the saved profiles changed meanwhile so that it would now do something else.
    */
-  importSshConfig: {
-    args: z.tuple([z.strictObject({ text: z.string().max(1_000_000) }).optional()]),
+  applyImport: {
+    args: z.tuple([z.string().min(1).max(64)]),
     result: z.union([z.object({ ok: z.literal(true), report: importReportSchema }), z.object({ ok: z.literal(false), error: z.string() })]),
   },
   exportProfiles: { args: z.tuple([z.array(id).optional()]), result: z.string() },

@@ -28,7 +28,7 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
   const onError = useCallback((err: unknown) => notify({ text: errorText(err), tone: 'error' }), [notify]);
   const [state] = useEngine(client, onError);
   const [health, recheck] = useHealth(client, state);
-  const [reviewing, setReviewing] = useState<{ source: ImportSource; label: string; review: ImportReviewData }>();
+  const [reviewing, setReviewing] = useState<{ reviewId: string; label: string; review: ImportReviewData }>();
   const [selected, setSelected] = useState<string>();
   const [view, setView] = useState<View>({ mode: 'detail' });
   const [filter, setFilter] = useState<Filter>({ search: '', group: '', tag: '' });
@@ -90,7 +90,7 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
     run(
       client.reviewImport(source).then((result) => {
         if (!result.ok) return notify({ text: `Import failed: ${result.error}`, tone: 'error' });
-        setReviewing({ source, label, review: result.review });
+        setReviewing({ reviewId: result.reviewId, label, review: result.review });
       }),
     );
   const pickAndReview = (kind: 'profiles' | 'sshConfig') =>
@@ -99,8 +99,9 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
         if (text !== undefined) review({ kind, text }, 'the file you picked');
       }),
     );
-  const applyImport = async (source: ImportSource) => {
-    const result = source.kind === 'profiles' ? await client.importProfiles(source.text) : await client.importSshConfig(source.kind === 'sshConfig' ? { text: source.text } : undefined);
+  /** Saves what the engine showed under reviewId: the page cannot swap in other content. */
+  const applyImport = async (reviewId: string) => {
+    const result = await client.applyImport(reviewId);
     if (!result.ok) throw new Error(result.error);
     setReviewing(undefined);
     const { added, updated, unchanged } = result.report;
@@ -229,7 +230,7 @@ export function App({ client, lost }: { client: TunnelClient; lost: boolean }) {
           ) : null}
         </main>
       </div>
-      {reviewing && <ImportReview source={reviewing.label} review={reviewing.review} onImport={() => applyImport(reviewing.source)} onCancel={() => setReviewing(undefined)} />}
+      {reviewing && <ImportReview source={reviewing.label} review={reviewing.review} onImport={() => applyImport(reviewing.reviewId)} onCancel={() => setReviewing(undefined)} />}
       <PromptDialog request={prompt} profileName={(id) => state.entries[id]?.profile.name ?? id} onAnswer={answer} />
     </div>
   );
