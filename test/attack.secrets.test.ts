@@ -153,7 +153,7 @@ describe('a stored secret goes only where it was stored for', () => {
   it("a Cloud Foundry refresh token kept for one API and user is never sent to another API that names its reference", async () => {
     const app = desktop();
     const victimApi = 'https://api.sys.victim.example.com';
-    await app.secrets.set('victim-login', VICTIM_TOKEN, { kind: 'cloudfoundry', api: victimApi, user: 'dev@example.com' });
+    await app.secrets.set('victim-login', VICTIM_TOKEN, { kind: 'cloudfoundry', api: victimApi, user: 'dev@example.com', transport: 'verified' });
     const attackerApi = `https://127.0.0.1:${(fakeApi.address() as AddressInfo).port}`;
     await app.client.saveProfile({
       kind: 'cloudfoundry',

@@ -321,7 +321,7 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
   }
 
   /** A write queued behind the engine's, so a test reads what they left. */
-  const BARRIER: SecretUse = { kind: 'ssh', host: 'barrier', port: 1, user: 'none' };
+  const BARRIER: SecretUse = { kind: 'ssh', host: 'barrier', port: 1, user: 'none', hostKey: `SHA256:${'A'.repeat(43)}` };
 
   const sealedRefs = (file: string) => Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { secrets: Record<string, string> }).secrets);
 
@@ -418,6 +418,50 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
     const second = await run(null);
     expect(second).toMatchObject({ state: 'open', asked: [] });
     expect(second.grants[0]).toBe('refresh_token');
+  });
+
+  it('never serves a login kept over verified https to the same API and user without verification (skip-TLS, plain http allowed)', async () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'tv-cf-login-'));
+    owned.push({ dispose: async () => rmSync(configDir, { recursive: true, force: true }) });
+    const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
+    const verified = await profile({ login: { method: 'password', username: world.foundation.user } });
+    const run = async (p: CloudFoundryProfile, answer: string | null) => {
+      const refusals: string[] = [];
+      const service = new EngineService({
+        configDir,
+        secrets: async (ref, use) => {
+          const found = await secrets.lookup(ref, use);
+          if (!found.found) refusals.push(found.why);
+          return found.found ? found.value : undefined;
+        },
+        keeper: secrets,
+        ca: world.tls.ca,
+      });
+      const asked: string[] = [];
+      service.on('prompt', (q) => (asked.push(q.kind), void service.answerPrompt(q.id, answer)));
+      await service.saveProfile(p);
+      const grants = world.foundation.grants.length;
+      const done = new Promise<TunnelState>((resolve) => service.on('state', ({ state }) => (state.state === 'open' || state.state === 'failed') && resolve(state)));
+      await service.start(p.id);
+      const state = await done;
+      await service.dispose();
+      await secrets.set('barrier', 'x', BARRIER);
+      return { state: state.state, asked, refusals, grants: world.foundation.grants.slice(grants) };
+    };
+    expect(await run(verified, world.foundation.password)).toMatchObject({ state: 'open', asked: ['password'] });
+    // The same profile (so the same reference), saved again with verification off: the page or an
+    // import could, and anyone on the network path could then answer as the foundation.
+    for (const insecure of [{ skipSslValidation: true }, { allowInsecureHttp: true }]) {
+      const unverified = { ...verified, ...insecure };
+      expect(loginSecretRef(unverified, await installId(configDir))).toBe(loginSecretRef(verified, await installId(configDir)));
+      const attempt = await run(unverified, null);
+      expect(attempt).toMatchObject({ state: 'failed', asked: ['password'], refusals: ['other-use'] });
+      expect(attempt.grants).not.toContain('refresh_token');
+    }
+    // Still kept for verified https: the profile as it was gets it without asking.
+    const again = await run(verified, null);
+    expect(again).toMatchObject({ state: 'open', asked: [] });
+    expect(again.grants[0]).toBe('refresh_token');
   });
 
   it('says in the log when no keyring can keep the login, and the tunnel still opens', async () => {

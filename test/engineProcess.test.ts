@@ -148,8 +148,8 @@ describe('engine process over a real process boundary', () => {
     await client.start('pw');
     await open;
     expect(secretsAsked).toEqual(['pw-ref']);
-    // The request says which profile asks and where the secret would go, so main can refuse a mismatch.
-    expect(secretRequests).toEqual([{ profileId: 'pw', use: { kind: 'ssh', host: '127.0.0.1', port: pwServer.port, user: 'u' } }]);
+    // The request says which profile asks and where the secret would go (the key the server proved included), so main can refuse a mismatch.
+    expect(secretRequests).toEqual([{ profileId: 'pw', use: { kind: 'ssh', host: '127.0.0.1', port: pwServer.port, user: 'u', hostKey: pwServer.fingerprint } }]);
     await client.stop('pw');
   });
 

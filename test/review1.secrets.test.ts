@@ -116,8 +116,10 @@ describe('secrets bound to their use: breaks', () => {
     await app.client.saveProfile(await sshProfile('p', victim, 'ref-p'));
     const evil = await sshProfile('p', attacker, 'ref-fresh');
     // The page (or any edit) saves a new version of the profile while the person types the victim's password.
-    app.client.on('prompt', (p) => {
+    // Once: the prompts of the run below are refusePrompts' to answer.
+    const offTyping = app.client.on('prompt', (p) => {
       if (p.profileId !== 'p') return;
+      offTyping();
       void app.client.saveProfile(evil).then(() => {
         app.capture.answered(p.id, VICTIM_PASSWORD);
         return app.client.answerPrompt(p.id, VICTIM_PASSWORD);
@@ -130,11 +132,14 @@ describe('secrets bound to their use: breaks', () => {
     // captureSecrets handles 'open' before this test does; its listProfiles answer comes back first,
     // and its store write is queued before this one.
     await app.client.listProfiles();
-    await app.secrets.set('sync', 'x', { kind: 'ssh', host: 'sync', port: 22, user: 'sync' });
+    await app.secrets.set('sync', 'x', { kind: 'ssh', host: 'sync', port: 22, user: 'sync', hostKey: victim.fingerprint });
     await app.client.stop('p');
 
-    const attackerUse = { kind: 'ssh' as const, host: '127.0.0.1', port: attacker.port, user: 'alice' };
-    expect(await app.secrets.get('ref-fresh', attackerUse)).not.toBe(VICTIM_PASSWORD);
+    // Under either server's key: the one that proved itself while the password was typed, or the attacker's.
+    for (const hostKey of [victim.fingerprint, attacker.fingerprint]) {
+      const attackerUse = { kind: 'ssh' as const, host: '127.0.0.1', port: attacker.port, user: 'alice', hostKey };
+      expect(await app.secrets.get('ref-fresh', attackerUse)).not.toBe(VICTIM_PASSWORD);
+    }
     refusePrompts(app.client, 'p');
     await runUntilSettled(app.client, 'p');
     expect(stolen.slice(heardBefore)).not.toContain(VICTIM_PASSWORD);

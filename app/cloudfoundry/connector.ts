@@ -196,7 +196,8 @@ class CloudFoundryConnector implements CloudFoundryTunnelConnector {
       };
     } else {
       const ref = loginSecretRef(this.profile, this.deps.installId);
-      // The token goes to this API's UAA for this user, and is read only if it was kept for the same.
+      // The token goes to this API's UAA for this user, and is read only if it was kept for the same,
+      // over the same TLS mode: one kept over verified https never reaches a connection that skips the check.
       const use = cloudFoundrySecretUse(this.profile)!;
       const saved = this.forgetSavedLogin || !ref ? undefined : await this.deps.secrets?.(ref, use);
       this.tokens = saved ? new UaaTokens(endpoints, saved, undefined, http) : await this.passwordLogin(endpoints, how.username, http);

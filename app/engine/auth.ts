@@ -64,8 +64,11 @@ export interface AuthContext {
   user: string;
   prompter: Prompter;
   secrets?: SecretResolver | undefined;
-  /** Where this hop's secrets go: a stored one is served only if it was kept for this. */
-  use: SecretUse;
+  /**
+   * Where this hop's secrets go, host key included: a stored one is served only if it was kept for
+   * this. Undefined until the server has proved its host key; then nothing stored is asked for.
+   */
+  use: () => SecretUse | undefined;
   /** Called while a person is being asked, so the handshake timeout does not count their typing. */
   onPrompt: (asking: boolean) => void;
 }
@@ -89,6 +92,11 @@ export function makeAuthHandler(attempts: Attempt[], ctx: AuthContext) {
     }
   }
 
+  async function storedSecret(ref: string | undefined): Promise<string | undefined> {
+    const use = ctx.use();
+    return ref && use ? ctx.secrets?.(ref, use) : undefined;
+  }
+
   async function loadKey(attempt: Extract<Attempt, { kind: 'key' }>): Promise<ParsedKey | undefined> {
     let data: Buffer;
     try {
@@ -104,7 +112,7 @@ export function makeAuthHandler(attempts: Attempt[], ctx: AuthContext) {
     if (!/passphrase/i.test(parsed.message)) {
       throw new TunnelError('KEY_UNREADABLE', `${attempt.file} is not a private key ssh2 can read (${parsed.message}).`, { hop: ctx.hop });
     }
-    const stored = attempt.passphraseRef ? await ctx.secrets?.(attempt.passphraseRef, ctx.use) : undefined;
+    const stored = await storedSecret(attempt.passphraseRef);
     if (stored !== undefined) {
       parsed = ssh2.utils.parseKey(data, stored);
       if (!(parsed instanceof Error)) return first(parsed);
@@ -121,7 +129,7 @@ export function makeAuthHandler(attempts: Attempt[], ctx: AuthContext) {
 
   async function password(attempt: Extract<Attempt, { kind: 'password' }>): Promise<string | undefined> {
     if (passwordTries === 0 && attempt.passwordRef) {
-      const stored = await ctx.secrets?.(attempt.passwordRef, ctx.use);
+      const stored = await storedSecret(attempt.passwordRef);
       if (stored !== undefined) return stored;
     }
     if (!ctx.prompter.password) return undefined;

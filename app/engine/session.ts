@@ -281,7 +281,7 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
       if (prompting > 0) clearTimeout(timer);
       else if (!settled) armTimer();
     };
-    const auth = makeAuthHandler(planAttempts(o.endpoint.auth), { hop: label, user: o.user, use: sshSecretUse(o.endpoint, o.defaultUser), prompter: o.prompter, secrets: o.secrets, onPrompt });
+    const auth = makeAuthHandler(planAttempts(o.endpoint.auth), { hop: label, user: o.user, use: () => o.hop.hostKey && sshSecretUse(o.endpoint, o.defaultUser, o.hop.hostKey.fingerprint), prompter: o.prompter, secrets: o.secrets, onPrompt });
 
     const fail = (err: TunnelError) => {
       if (settled) return;

@@ -1,7 +1,8 @@
 // Remembers a password or key passphrase the person typed into a prompt, under the secret reference
 // the profile names for that hop, but only once the tunnel opened with it: a mistyped password is
-// never stored. It is stored for that hop's host, port and user, and served to nothing else. Where
-// the store declines (no keyring, no consent) the secret served this connection only.
+// never stored. It is stored for that hop's host, port and user and the host key that server proved,
+// and served to nothing else. Where the store declines (no keyring, no consent) the secret served
+// this connection only.
 import { userInfo } from 'node:os';
 import { sshSecretUse, type SecretUse } from '../profiles/secretUse.js';
 import { hostPort } from '../shared/address.js';
@@ -45,13 +46,16 @@ export function captureSecrets(client: TunnelClient, sink: SecretSink, onResult:
     // Only SSH profiles name secrets per hop; other kinds keep theirs their own way.
     if (!profile || !('server' in profile)) return;
     // Hops are reported first jump first, server last: the same order as the profile's endpoints.
-    const endpoint = [...profile.jumps, profile.server][open.hops.findIndex((h) => h.label === secret.hop)];
+    const index = open.hops.findIndex((h) => h.label === secret.hop);
+    const endpoint = [...profile.jumps, profile.server][index];
+    // The key this server proved in the connection the secret was typed in; without one, nobody could later tell this server from another.
+    const hostKey = open.hops[index]?.hostKey?.fingerprint;
     const auth = endpoint?.auth;
     const ref = secret.kind === 'password' ? (auth?.method === 'password' ? auth.passwordRef : undefined) : auth?.method === 'key' ? auth.passphraseRef : undefined;
     // The profile may have been saved again since the tunnel started: keep the secret only if this endpoint is still the hop it was typed for.
     // (The engine labels a hop user@host:port, app/engine/session.ts hopLabel; not imported, it would bring ssh2 into main.)
     if (!endpoint || `${endpoint.user ?? defaultUser}@${hostPort(endpoint.host, endpoint.port)}` !== secret.hop) return;
-    if (ref) onResult(profileId, await sink.set(ref, secret.value, sshSecretUse(endpoint, defaultUser)));
+    if (ref && hostKey) onResult(profileId, await sink.set(ref, secret.value, sshSecretUse(endpoint, defaultUser, hostKey)));
   }
 
   return {

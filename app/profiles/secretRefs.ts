@@ -3,7 +3,7 @@
 // port and user as the one that held it (a Cloud Foundry login: the same API and user). An edit that
 // points a hop elsewhere, or moves hops around, then never sends one hop's secret to another.
 import type { CloudFoundryProfile, Endpoint, Profile, SshProfile } from './schema.js';
-import { cloudFoundrySecretUse, sameSecretUse, sshSecretUse } from './secretUse.js';
+import { cloudFoundrySecretUse, sameSecretUse, sameSshDestination } from './secretUse.js';
 
 /** `next` with every reference removed that `previous` held for another destination. */
 export function keepRefsInPlace<P extends Profile>(previous: Profile | undefined, next: P): P {
@@ -14,9 +14,6 @@ export function keepRefsInPlace<P extends Profile>(previous: Profile | undefined
 
 const endpoints = (p: Profile): Endpoint[] => (p.kind === 'ssh' ? [...p.jumps, p.server] : []);
 
-/** The same destination as the endpoint written in the profile (a missing user stays missing). */
-const sameHop = (a: Endpoint, b: Endpoint) => sameSecretUse(sshSecretUse(a, ''), sshSecretUse(b, ''));
-
 function refsOf(e: Endpoint): string[] {
   const auth = e.auth;
   return auth.method === 'password' && auth.passwordRef ? [auth.passwordRef] : auth.method === 'key' && auth.passphraseRef ? [auth.passphraseRef] : [];
@@ -26,7 +23,7 @@ function keepHopRefs(previous: Profile, next: SshProfile): SshProfile {
   const holders = new Map<string, Endpoint[]>();
   for (const e of endpoints(previous)) for (const ref of refsOf(e)) holders.set(ref, [...(holders.get(ref) ?? []), e]);
   // A reference the previous version did not hold is new here: where it may be used is for the secret store to say.
-  const allowed = (ref: string, e: Endpoint) => !holders.has(ref) || holders.get(ref)!.some((h) => sameHop(h, e));
+  const allowed = (ref: string, e: Endpoint) => !holders.has(ref) || holders.get(ref)!.some((h) => sameSshDestination(h, e));
   const fix = (e: Endpoint): Endpoint => {
     const auth = e.auth;
     if (auth.method === 'password' && auth.passwordRef && !allowed(auth.passwordRef, e)) {

@@ -91,7 +91,7 @@ describe('EngineHost', () => {
     const configDir = mkdtempSync(join(dir, 'sec-'));
     const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
     const port = await freePort();
-    expect(await secrets.set('pw-ref', 'kept-safe', { kind: 'ssh', host: '127.0.0.1', port: pwServer.port, user: 'u' })).toEqual({ stored: true });
+    expect(await secrets.set('pw-ref', 'kept-safe', { kind: 'ssh', host: '127.0.0.1', port: pwServer.port, user: 'u', hostKey: pwServer.fingerprint })).toEqual({ stored: true });
     const { host } = newHost({ secrets });
     await host.client.saveProfile({
       id: 'pw',

@@ -1,5 +1,6 @@
 // SecretStore against a safeStorage stand-in that keeps the real API's contract, and the whole
 // path from a password prompt to a stored secret through a real engine and a real SSH server.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,11 @@ import { hashServer, type TcpTarget } from '../support/servers.js';
 import { startSsh2Server, type TestSsh2Server } from '../support/ssh2Server.js';
 import { FakeSafeStorage } from './fakeSafeStorage.js';
 
-const USE: SecretUse = { kind: 'ssh', host: 'db.example.com', port: 22, user: 'alice' };
+/** A host key's fingerprint as ssh-keygen prints it. */
+const fingerprint = (blob: string) => `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+const USE = { kind: 'ssh', host: 'db.example.com', port: 22, user: 'alice', hostKey: fingerprint('the server key') } satisfies SecretUse;
+const cfUse = (api: string, tls: { skipSslValidation?: boolean; allowInsecureHttp?: boolean } = {}) =>
+  cloudFoundrySecretUse({ api, login: { method: 'password', username: 'dev' }, skipSslValidation: false, allowInsecureHttp: false, ...tls })!;
 
 let dir: string;
 beforeAll(() => {
@@ -97,15 +102,41 @@ describe('SecretStore', () => {
 
   it('serves a secret only for the use it was stored for; the host in any case, as OpenSSH compares it', async () => {
     const { secrets } = store();
-    await secrets.set('pw', 'hunter2', sshSecretUse({ host: 'DB.example.com', port: 22 }, 'alice'));
+    await secrets.set('pw', 'hunter2', sshSecretUse({ host: 'DB.example.com', port: 22 }, 'alice', USE.hostKey));
     expect(await secrets.get('pw', USE)).toBe('hunter2');
-    for (const other of [{ ...USE, host: 'evil.example.com' }, { ...USE, port: 2222 }, { ...USE, user: 'bob' }, { kind: 'cloudfoundry' as const, api: 'https://db.example.com', user: 'alice' }]) {
-      expect(await secrets.lookup('pw', other)).toEqual({ found: false, why: 'other-use' });
-    }
-    const cf = cloudFoundrySecretUse({ api: 'HTTPS://API.sys.example.com/', login: { method: 'password', username: 'dev' } })!;
-    await secrets.set('cf', 'token', cf);
-    expect(await secrets.get('cf', cloudFoundrySecretUse({ api: 'https://api.sys.example.com', login: { method: 'password', username: 'dev' } })!)).toBe('token');
-    expect(await secrets.get('cf', cloudFoundrySecretUse({ api: 'https://api.sys.example.com.evil.net', login: { method: 'password', username: 'dev' } })!)).toBeUndefined();
+    const others: SecretUse[] = [{ ...USE, host: 'evil.example.com' }, { ...USE, port: 2222 }, { ...USE, user: 'bob' }, { kind: 'cloudfoundry', api: 'https://db.example.com', user: 'alice', transport: 'verified' }];
+    for (const other of others) expect(await secrets.lookup('pw', other)).toEqual({ found: false, why: 'other-use' });
+    await secrets.set('cf', 'token', cfUse('HTTPS://API.sys.example.com/'));
+    expect(await secrets.get('cf', cfUse('https://api.sys.example.com'))).toBe('token');
+    expect(await secrets.get('cf', cfUse('https://api.sys.example.com.evil.net'))).toBeUndefined();
+  });
+
+  it('serves an SSH secret only to a server that proves the host key it was stored for', async () => {
+    const { secrets } = store();
+    await secrets.set('pw', 'hunter2', USE);
+    // Same name, port and user, another key: another server (a lying jump host, a fresh known_hosts file, accept-new).
+    expect(await secrets.lookup('pw', { ...USE, hostKey: fingerprint('the attacker key') })).toEqual({ found: false, why: 'other-use' });
+    expect(await secrets.lookup('pw', { ...USE, hostKey: USE.hostKey.toLowerCase() })).toEqual({ found: false, why: 'other-use' });
+    expect(await secrets.get('pw', USE)).toBe('hunter2');
+  });
+
+  it('serves a Cloud Foundry login kept over verified https only to verified https', async () => {
+    const { secrets } = store();
+    await secrets.set('cf', 'token', cfUse('https://api.sys.example.com'));
+    expect(cfUse('https://api.sys.example.com', { skipSslValidation: true })).toMatchObject({ transport: 'unverified' });
+    expect(await secrets.lookup('cf', cfUse('https://api.sys.example.com', { skipSslValidation: true }))).toEqual({ found: false, why: 'other-use' });
+    expect(await secrets.lookup('cf', cfUse('https://api.sys.example.com', { allowInsecureHttp: true }))).toEqual({ found: false, why: 'other-use' });
+    expect(await secrets.get('cf', cfUse('https://api.sys.example.com'))).toBe('token');
+  });
+
+  it('never serves a secret sealed with a use that names no host key or TLS mode', async () => {
+    const safe = new FakeSafeStorage();
+    const { secrets, file } = store(safe);
+    const { hostKey: _none, ...nameOnly } = USE;
+    const sealed = (use: unknown) => ({ sealed: safe.encryptString(JSON.stringify({ value: 'old', use })).toString('base64') });
+    writeFileSync(file, JSON.stringify({ version: 2, secrets: { ssh: sealed(nameOnly), cf: sealed({ kind: 'cloudfoundry', api: 'https://api.sys.example.com', user: 'dev' }) } }));
+    expect(await secrets.get('ssh', USE)).toBeUndefined();
+    expect(await secrets.get('cf', cfUse('https://api.sys.example.com'))).toBeUndefined();
   });
 
   it('never serves a secret kept before uses were recorded, and keeps it bound once stored again', async () => {
@@ -201,9 +232,9 @@ describe('remembering a typed password once it worked', () => {
     await engine.start('pw');
     await open;
     await expect.poll(() => results).toEqual([['pw', { stored: true }]]);
-    expect(await secrets.get('pw-ref', sshSecretUse({ host: '127.0.0.1', port: server.port, user: 'u' }, 'nobody'))).toBe('right');
-    // Stored for that server only.
-    expect(await secrets.lookup('pw-ref', sshSecretUse({ host: '127.0.0.1', port: server.port + 1, user: 'u' }, 'nobody'))).toMatchObject({ why: 'other-use' });
+    // Stored with the key the server proved in that connection, and for that server only.
+    expect(await secrets.get('pw-ref', sshSecretUse({ host: '127.0.0.1', port: server.port, user: 'u' }, 'nobody', server.fingerprint))).toBe('right');
+    expect(await secrets.lookup('pw-ref', sshSecretUse({ host: '127.0.0.1', port: server.port + 1, user: 'u' }, 'nobody', server.fingerprint))).toMatchObject({ why: 'other-use' });
     capture.dispose();
     await engine.stop('pw');
   });
