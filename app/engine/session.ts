@@ -269,6 +269,8 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let hostKeyError: TunnelError | undefined;
+    /** The host key verified at the first key exchange; every later exchange must show the same. */
+    let sessionKey: Buffer | undefined;
     let prompting = 0;
     let timer: NodeJS.Timeout | undefined;
     const armTimer = () => {
@@ -348,7 +350,13 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
         serverHostKey: o.serverHostKey as Algorithms['serverHostKey'],
       },
       authHandler: auth.handler,
-      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void): boolean | undefined => {
+        // A key re-exchange: the server must show the key it proved at the first one, and the answer
+        // must come at once. ssh2 (1.14 and later, kex.js completeHandshake) switches to the new
+        // decipher when the server's NEWKEYS arrives but keeps the old cipher until verify() is
+        // called, and packets sent in between are built for a queue that no longer runs: sshd reads
+        // them as `Bad packet length` and drops the session (mscdex/ssh2#1312 made that window).
+        if (sessionKey) return key.equals(sessionKey);
         onPrompt(true);
         checkHostKey(
           { host: o.endpoint.host, port: o.endpoint.port, hop: label, policy: o.hostKey, checkPinned: o.isFinal, knownHosts: o.knownHosts, ...(o.prompter.hostKey ? { ask: o.prompter.hostKey } : {}) },
@@ -356,6 +364,7 @@ function connectHop(o: HopConnect, signal?: AbortSignal): Promise<Client> {
         ).then(
           (info) => {
             o.hop.hostKey = info;
+            sessionKey = key;
             onPrompt(false);
             verify(true);
           },
