@@ -3,27 +3,21 @@
 // that moves a server under a kept reference, and the editor moving hops under their references.
 // Real pieces throughout: the SecretStore (over a stand-in for safeStorage), EngineHost running the
 // real engine process, in-process ssh2 servers as victim and attacker, and an HTTPS "foundation".
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineHost } from '../app/host/engineHost.js';
-import { captureSecrets } from '../app/host/secretCapture.js';
-import { SecretStore } from '../app/host/secretStore.js';
 import type { TunnelClient } from '../app/shared/contract.js';
 import { checkDraft, profileDraft } from '../renderer/src/editor/draft.js';
 import { makeTestTls, type TestTls } from './support/cf/tls.js';
 import { nextEvent as next } from './support/events.js';
+import { desktopHarness, knownHostsFor, passwordProfile } from './support/desktop.js';
 import { freePort } from './support/net.js';
-import { waitForExit } from './support/proc.js';
 import { startSsh2Server, type TestSsh2Server } from './support/ssh2Server.js';
-import { FakeSafeStorage } from './host/fakeSafeStorage.js';
-import { forkSpawner, type ForkSpawner } from './host/forkSpawner.js';
 import { profile as viewProfile } from './renderer/fixtures.js';
 
-const ENTRY = new URL('../dist/app/service/engineProcess.js', import.meta.url).pathname;
 const VICTIM_PASSWORD = 'victim-password-7f3a';
 const VICTIM_TOKEN = 'victim-refresh-token-91c2';
 
@@ -36,8 +30,7 @@ const stolen: string[] = [];
 let fakeApi: Server;
 /** Every request body and header the attacker's "Cloud Foundry API" received. */
 const apiHeard: string[] = [];
-const spawners: ForkSpawner[] = [];
-const hosts: EngineHost[] = [];
+const harness = desktopHarness(() => dir);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tv-attack-secrets-'));
@@ -62,48 +55,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(hosts.map((h) => h.shutdown()));
-  for (const child of spawners.flatMap((s) => s.children)) {
-    const exited = waitForExit(child);
-    child.kill('SIGKILL');
-    await exited;
-  }
+  await harness.dispose();
   await victim?.dispose();
   await attacker?.dispose();
   await new Promise((resolve) => fakeApi?.close(resolve));
   rmSync(dir, { recursive: true, force: true });
 });
 
-type Refusal = { profileId: string; ref: string };
-
-function desktop() {
-  const configDir = mkdtempSync(join(dir, 'cfg-'));
-  const spawn = forkSpawner({ TUNNELVISION_CONFIG_DIR: configDir, NODE_EXTRA_CA_CERTS: tls.caFile });
-  spawners.push(spawn);
-  const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
-  const refused: Refusal[] = [];
-  const host = new EngineHost({ entry: ENTRY, spawn, secrets, onRefusedSecret: (r: Refusal) => refused.push(r) });
-  hosts.push(host);
-  const stored: string[] = [];
-  const capture = captureSecrets(host.client, secrets, (profileId, result) => result.stored && stored.push(profileId));
-  return { host, client: host.client, secrets, refused, stored, capture, configDir };
-}
-
-function knownHosts(name: string, server: TestSsh2Server): string {
-  const file = join(dir, name);
-  writeFileSync(file, server.knownHostsLine());
-  return file;
-}
-
-async function sshProfile(id: string, server: TestSsh2Server, passwordRef: string) {
-  return {
-    id,
-    name: id,
-    server: { host: '127.0.0.1', port: server.port, user: 'alice', auth: { method: 'password', passwordRef } },
-    hostKey: { strict: 'yes', knownHostsFiles: [knownHosts(`kh-${id}`, server)] },
-    forwards: [{ type: 'local', bindPort: await freePort(), targetHost: '127.0.0.1', targetPort: 9 }],
-  };
-}
 
 /** Answers every password prompt for `profileId` with `answer` (null: cancel), and records the hops asked. */
 function answerPrompts(client: TunnelClient, profileId: string, answer: string | null, capture?: { answered(id: string, a: string | null): void }): string[] {
@@ -127,15 +85,15 @@ async function runUntilSettled(client: TunnelClient, profileId: string): Promise
 
 describe('a stored secret goes only where it was stored for', () => {
   it("an SSH password typed for the victim's server is never sent to another server that names its reference, and main logs the refusal", async () => {
-    const app = desktop();
+    const app = harness.start({ NODE_EXTRA_CA_CERTS: tls.caFile });
     // The person connects to their own server once and types the password: it is kept.
-    await app.client.saveProfile(await sshProfile('victim', victim, 'victim-pw'));
+    await app.client.saveProfile(await passwordProfile('victim', victim, 'victim-pw', knownHostsFor(dir, 'kh-victim', victim)));
     answerPrompts(app.client, 'victim', VICTIM_PASSWORD, app.capture);
     expect(await runUntilSettled(app.client, 'victim')).toBe('open');
     await expect.poll(() => app.stored).toEqual(['victim']);
 
     // A second profile arrives (the page, an import) naming the same reference, at the attacker's server.
-    await app.client.saveProfile(await sshProfile('evil', attacker, 'victim-pw'));
+    await app.client.saveProfile(await passwordProfile('evil', attacker, 'victim-pw', knownHostsFor(dir, 'kh-evil', attacker)));
     const asked = answerPrompts(app.client, 'evil', null);
     expect(await runUntilSettled(app.client, 'evil')).toBe('failed');
     expect(stolen).not.toContain(VICTIM_PASSWORD);
@@ -151,7 +109,7 @@ describe('a stored secret goes only where it was stored for', () => {
   });
 
   it("a Cloud Foundry refresh token kept for one API and user is never sent to another API that names its reference", async () => {
-    const app = desktop();
+    const app = harness.start({ NODE_EXTRA_CA_CERTS: tls.caFile });
     const victimApi = 'https://api.sys.victim.example.com';
     await app.secrets.set('victim-login', VICTIM_TOKEN, { kind: 'cloudfoundry', api: victimApi, user: 'dev@example.com', transport: 'verified' });
     const attackerApi = `https://127.0.0.1:${(fakeApi.address() as AddressInfo).port}`;
@@ -177,7 +135,7 @@ describe('a stored secret goes only where it was stored for', () => {
 
 describe('an edit that moves a hop drops its reference', () => {
   it('keeps no reference on a server whose host, port or user changed, and none moves to another hop', async () => {
-    const app = desktop();
+    const app = harness.start({ NODE_EXTRA_CA_CERTS: tls.caFile });
     const saved = {
       id: 'db',
       name: 'db',

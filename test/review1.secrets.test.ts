@@ -9,18 +9,12 @@ import ssh2, { type Connection, type Server } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerDirectTcpip } from '../app/engine/directTcpipServer.js';
 import { generateEd25519 } from '../app/engine/keygen.js';
-import { EngineHost } from '../app/host/engineHost.js';
-import { captureSecrets } from '../app/host/secretCapture.js';
-import { SecretStore } from '../app/host/secretStore.js';
 import type { TunnelClient } from '../app/shared/contract.js';
 import { nextEvent as next } from './support/events.js';
+import { desktopHarness, knownHostsFor, passwordProfile } from './support/desktop.js';
 import { freePort } from './support/net.js';
-import { waitForExit } from './support/proc.js';
 import { startSsh2Server, type TestSsh2Server } from './support/ssh2Server.js';
-import { FakeSafeStorage } from './host/fakeSafeStorage.js';
-import { forkSpawner, type ForkSpawner } from './host/forkSpawner.js';
 
-const ENTRY = new URL('../dist/app/service/engineProcess.js', import.meta.url).pathname;
 const VICTIM_PASSWORD = 'review1-victim-password-4b1d';
 
 let dir: string;
@@ -31,8 +25,7 @@ const stolen: string[] = [];
 let lyingJump: Server;
 const jumpClients = new Set<Connection>();
 const jumpSockets = new Set<Socket>();
-const spawners: ForkSpawner[] = [];
-const hosts: EngineHost[] = [];
+const harness = desktopHarness(() => dir);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tv-review1-secrets-'));
@@ -52,12 +45,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(hosts.map((h) => h.shutdown()));
-  for (const child of spawners.flatMap((s) => s.children)) {
-    const exited = waitForExit(child);
-    child.kill('SIGKILL');
-    await exited;
-  }
+  await harness.dispose();
   for (const s of jumpSockets) s.destroy();
   for (const c of jumpClients) c.end();
   await new Promise((resolve) => lyingJump?.close(resolve));
@@ -66,33 +54,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function desktop() {
-  const configDir = mkdtempSync(join(dir, 'cfg-'));
-  const spawn = forkSpawner({ TUNNELVISION_CONFIG_DIR: configDir });
-  spawners.push(spawn);
-  const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
-  const host = new EngineHost({ entry: ENTRY, spawn, secrets });
-  hosts.push(host);
-  const stored: string[] = [];
-  const capture = captureSecrets(host.client, secrets, (profileId, result) => result.stored && stored.push(profileId));
-  return { client: host.client, secrets, stored, capture };
-}
-
-function knownHosts(name: string, server: TestSsh2Server): string {
-  const file = join(dir, name);
-  writeFileSync(file, server.knownHostsLine());
-  return file;
-}
-
-async function sshProfile(id: string, server: TestSsh2Server, passwordRef: string) {
-  return {
-    id,
-    name: id,
-    server: { host: '127.0.0.1', port: server.port, user: 'alice', auth: { method: 'password', passwordRef } },
-    hostKey: { strict: 'yes', knownHostsFiles: [knownHosts(`known_hosts_${id}_${server.port}`, server)] },
-    forwards: [{ type: 'local', bindPort: await freePort(), targetHost: '127.0.0.1', targetPort: 9 }],
-  };
-}
 
 /** Refuses every password prompt for `profileId`, except a jump host's (user `anyone`), which gets any answer. */
 function refusePrompts(client: TunnelClient, profileId: string): void {
@@ -111,10 +72,10 @@ async function runUntilSettled(client: TunnelClient, profileId: string): Promise
 
 describe('secrets bound to their use: breaks', () => {
   it('a password typed for one server is not stored for the server the profile was re-pointed to while it connected', async () => {
-    const app = desktop();
+    const app = harness.start();
     const heardBefore = stolen.length;
-    await app.client.saveProfile(await sshProfile('p', victim, 'ref-p'));
-    const evil = await sshProfile('p', attacker, 'ref-fresh');
+    await app.client.saveProfile(await passwordProfile('p', victim, 'ref-p', knownHostsFor(dir, `known_hosts_p_${victim.port}`, victim)));
+    const evil = await passwordProfile('p', attacker, 'ref-fresh', knownHostsFor(dir, `known_hosts_p_${attacker.port}`, attacker));
     // The page (or any edit) saves a new version of the profile while the person types the victim's password.
     // Once: the prompts of the run below are refusePrompts' to answer.
     const offTyping = app.client.on('prompt', (p) => {
@@ -147,9 +108,9 @@ describe('secrets bound to their use: breaks', () => {
   });
 
   it("a profile with the victim's server, port and user but a lying jump host and accept-new is not served the victim's password", async () => {
-    const app = desktop();
+    const app = harness.start();
     const heardBefore = stolen.length;
-    await app.client.saveProfile(await sshProfile('victim', victim, 'victim-pw'));
+    await app.client.saveProfile(await passwordProfile('victim', victim, 'victim-pw', knownHostsFor(dir, `known_hosts_victim_${victim.port}`, victim)));
     app.client.on('prompt', (p) => {
       if (p.profileId !== 'victim') return;
       app.capture.answered(p.id, VICTIM_PASSWORD);
