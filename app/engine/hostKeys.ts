@@ -303,6 +303,10 @@ async function writableTarget(path: string): Promise<WriteTarget> {
   if (target === undefined || dirname(target) !== folder) {
     throw unsafe(`Tunnelvision will not record a host key in ${path}: it is a symbolic link to a file outside its own folder (or to nothing), and writing through it would change that other file. ${WRITE_ADVICE}`);
   }
+  // The file written is the one the link names, so that is the name judged: a link called known_hosts can name authorized_keys.
+  if (!basename(target).startsWith('known_hosts')) {
+    throw unsafe(`Tunnelvision will not record a host key in ${path}: it is a symbolic link to ${basename(target)}, whose name does not start with "known_hosts", so it may be another kind of file. ${WRITE_ADVICE}`);
+  }
   return { folder, name: basename(target), mayCreate: false };
 }
 

@@ -46,7 +46,11 @@ export function captureSecrets(client: TunnelClient, sink: SecretSink, onResult:
     // Only SSH profiles name secrets per hop; other kinds keep theirs their own way.
     if (!profile || !('server' in profile)) return;
     // Hops are reported first jump first, server last: the same order as the profile's endpoints.
-    const index = open.hops.findIndex((h) => h.label === secret.hop);
+    // A prompt names its hop only by label, and two hops can share one (a jump host's network may
+    // call another machine by the same user@host:port): then nobody can tell which one it was typed for.
+    const matching = open.hops.flatMap((h, i) => (h.label === secret.hop ? [i] : []));
+    if (matching.length !== 1) return;
+    const index = matching[0]!;
     const endpoint = [...profile.jumps, profile.server][index];
     // The key this server proved in the connection the secret was typed in; without one, nobody could later tell this server from another.
     const hostKey = open.hops[index]?.hostKey?.fingerprint;
