@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tunnel } from '../app/engine/tunnel.js';
 import { Sshd } from './support/sshd.js';
 import { freePort } from './support/net.js';
-import { sendAndHash, tcpServer, type TcpTarget } from './support/servers.js';
+import { randomSource, sendAndHash, tcpServer, type TcpTarget } from './support/servers.js';
 import { profileFor } from './support/profiles.js';
 
 const MiB = 1024 * 1024;
@@ -26,20 +26,7 @@ const sentHashes = new Map<number, string>();
 
 beforeAll(async () => {
   sshd = await Sshd.start();
-  // Reads a decimal size and a newline, then sends that many random bytes and ends.
-  source = await tcpServer((sock) => {
-    let line = '';
-    const onData = (d: Buffer) => {
-      line += d.toString('latin1');
-      if (!line.includes('\n')) return;
-      sock.off('data', onData);
-      const size = Number(line.trim());
-      const payload = randomBytes(size);
-      sentHashes.set(size, createHash('sha256').update(payload).digest('hex'));
-      sock.end(payload);
-    };
-    sock.on('data', onData);
-  });
+  source = await randomSource(sentHashes);
   // Hashes what it receives while reading in fits and starts, and replies once the client half-closes.
   slowHash = await tcpServer((sock) => {
     const hash = createHash('sha256');

@@ -4,7 +4,7 @@
 // packet makes sshd drop the connection, and the tunnel would reconnect). OpenSSH's own `ssh -L`
 // carries the same streams through the same sshd, as the control.
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'ssh2';
@@ -14,7 +14,7 @@ import { Tunnel } from '../app/engine/tunnel.js';
 import { freePort } from './support/net.js';
 import { killTree, waitForExit } from './support/proc.js';
 import { profileFor } from './support/profiles.js';
-import { hashServer, sendAndHash, tcpServer, type TcpTarget } from './support/servers.js';
+import { hashServer, randomSource, sendAndHash, type TcpTarget } from './support/servers.js';
 import { Sshd } from './support/sshd.js';
 import { States } from './support/states.js';
 
@@ -40,20 +40,7 @@ const sentHashes = new Map<number, string>();
 beforeAll(async () => {
   rekeying = await Sshd.start({ config: ['RekeyLimit 1M'] });
   plain = await Sshd.start();
-  // Reads a decimal size and a newline, then sends that many random bytes and ends.
-  source = await tcpServer((sock) => {
-    let line = '';
-    const onData = (d: Buffer) => {
-      line += d.toString('latin1');
-      if (!line.includes('\n')) return;
-      sock.off('data', onData);
-      const size = Number(line.trim());
-      const payload = randomBytes(size);
-      sentHashes.set(size, createHash('sha256').update(payload).digest('hex'));
-      sock.end(payload);
-    };
-    sock.on('data', onData);
-  });
+  source = await randomSource(sentHashes);
   sink = await hashServer();
 });
 

@@ -9,17 +9,11 @@ import ssh2, { type Connection, type Server } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerDirectTcpip } from '../app/engine/directTcpipServer.js';
 import { generateEd25519 } from '../app/engine/keygen.js';
-import { EngineHost } from '../app/host/engineHost.js';
-import { captureSecrets } from '../app/host/secretCapture.js';
-import { SecretStore } from '../app/host/secretStore.js';
+import { desktopHarness } from './support/desktop.js';
 import { nextEvent as next } from './support/events.js';
 import { freePort } from './support/net.js';
-import { waitForExit } from './support/proc.js';
 import { startSsh2Server, type TestSsh2Server } from './support/ssh2Server.js';
-import { FakeSafeStorage } from './host/fakeSafeStorage.js';
-import { forkSpawner, type ForkSpawner } from './host/forkSpawner.js';
 
-const ENTRY = new URL('../dist/app/service/engineProcess.js', import.meta.url).pathname;
 const JUMP_PASSWORD = 'review3-jump-password';
 const INNER_PASSWORD = 'review3-inner-password-71c3';
 
@@ -32,8 +26,7 @@ let jumpKnownHostsLine: string;
 const heardByJump: string[] = [];
 const jumpClients = new Set<Connection>();
 const jumpSockets = new Set<Socket>();
-const spawners: ForkSpawner[] = [];
-const hosts: EngineHost[] = [];
+const harness = desktopHarness(() => dir);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tv-review3-secrets-'));
@@ -55,12 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(hosts.map((h) => h.shutdown()));
-  for (const child of spawners.flatMap((s) => s.children)) {
-    const exited = waitForExit(child);
-    child.kill('SIGKILL');
-    await exited;
-  }
+  await harness.dispose();
   for (const s of jumpSockets) s.destroy();
   for (const c of jumpClients) c.end();
   await new Promise((resolve) => jump?.close(resolve));
@@ -70,14 +58,7 @@ afterAll(async () => {
 
 describe('secrets bound to the host key: breaks', () => {
   it("a password typed for the final hop is not stored for a jump host that has the same user@host:port, nor sent to it", async () => {
-    const configDir = mkdtempSync(join(dir, 'cfg-'));
-    const spawn = forkSpawner({ TUNNELVISION_CONFIG_DIR: configDir });
-    spawners.push(spawn);
-    const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
-    const host = new EngineHost({ entry: ENTRY, spawn, secrets });
-    hosts.push(host);
-    const capture = captureSecrets(host.client, secrets, () => {});
-    const client = host.client;
+    const { client, secrets, capture } = harness.start();
 
     // alice@127.0.0.1:<port> twice: once on this machine, once as the jump host's network names
     // another machine. known_hosts vouches for the jump host; the final hop is pinned to its own key.

@@ -86,3 +86,23 @@ export function probe(port: number, host = '127.0.0.1', send = 'ping'): Promise<
     sock.on('connect', () => sock.end(send));
   });
 }
+
+/**
+ * Reads a decimal size and a newline, then sends that many random bytes and ends; `sent` records
+ * each payload's SHA-256 by its size, so a client asks for unique sizes to tell them apart.
+ */
+export function randomSource(sent: Map<number, string>): Promise<TcpTarget> {
+  return tcpServer((sock) => {
+    let line = '';
+    const onData = (d: Buffer) => {
+      line += d.toString('latin1');
+      if (!line.includes('\n')) return;
+      sock.off('data', onData);
+      const size = Number(line.trim());
+      const payload = randomBytes(size);
+      sent.set(size, createHash('sha256').update(payload).digest('hex'));
+      sock.end(payload);
+    };
+    sock.on('data', onData);
+  });
+}
