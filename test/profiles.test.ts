@@ -147,7 +147,7 @@ describe('store', () => {
   it('reads nothing from a missing file, and writes atomically with mode 0600', async () => {
     const dir = join(tempDir(), 'nested', 'config');
     const store = new ProfileStore(dir);
-    expect(await store.load()).toEqual({ profiles: [] });
+    expect(await store.load()).toEqual({ profiles: [], unreadable: [] });
     await store.save([valid()]);
     expect(statSync(store.file).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir)).toEqual(['profiles.json']);
@@ -176,6 +176,35 @@ describe('store', () => {
     expect(report.profiles.map((p) => p.id)).toEqual(['db']);
     expect(report.problem?.message).toContain('profiles[1].forwards[0].bindPort: must be 1–65535');
     expect(readFileSync(report.problem!.backup, 'utf8')).toBe(before);
+  });
+
+  it('an entry it cannot read is kept in the file, verbatim, through every later save', async () => {
+    const store = new ProfileStore(tempDir());
+    const bad = { ...valid({ id: 'bad' }), forwards: [{ type: 'local', bindHost: '127.0.0.1', bindPort: 0, targetHost: 'x', targetPort: 1 }], futureField: { kept: true } };
+    writeFileSync(store.file, JSON.stringify({ version: 1, profiles: [valid(), bad] }));
+    const report = await store.load();
+    expect(report.unreadable).toEqual([bad]);
+    expect(report.problem?.message).toContain('1 profile(s) kept in the file as they are but not shown');
+    // Another profile saved (by the app, the CLI or an import): the unreadable one is still there, as it was.
+    await store.update((profiles) => void profiles.push(valid({ id: 'new' })));
+    await store.update((profiles) => void profiles.splice(0, 1));
+    const saved = JSON.parse(readFileSync(store.file, 'utf8')) as { profiles: Array<{ id: string }> };
+    expect(saved.profiles.map((p) => p.id)).toEqual(['new', 'bad']);
+    expect(saved.profiles[1]).toEqual(bad);
+  });
+
+  it('makes one backup per distinct damaged content, however often the file is read', async () => {
+    const dir = tempDir();
+    const store = new ProfileStore(dir);
+    writeFileSync(store.file, '{"version":1,"profiles":[');
+    const first = await store.load();
+    const second = await store.load();
+    expect(second.problem?.backup).toBe(first.problem?.backup);
+    writeFileSync(store.file, '{"version":1,"profiles":[}');
+    const third = await store.load();
+    expect(third.problem?.backup).not.toBe(first.problem?.backup);
+    expect(readdirSync(dir).filter((n) => n.startsWith('profiles.json.invalid-'))).toHaveLength(2);
+    expect(statSync(third.problem!.backup).mode & 0o777).toBe(0o600);
   });
 
   it('refuses to touch a file written by a newer version', async () => {

@@ -5,10 +5,10 @@
 // Each secret is sealed together with its use (where it may be sent, app/profiles/secretUse.ts) and
 // served only to a request for that same use.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { asSecretUse, sameSecretUse, type SecretUse } from '../profiles/secretUse.js';
 import { writeFileAtomic } from '../profiles/store.js';
+import { keepBackup } from '../profiles/backup.js';
 
 /** The part of Electron's `safeStorage` this store uses, with the real API's shape. */
 export interface SafeStorageLike {
@@ -145,18 +145,7 @@ export class SecretStore {
     let done = this.setAsideDone.get(digest);
     if (!done) {
       done = (async () => {
-        const dir = dirname(this.opts.file);
-        const prefix = `${basename(this.opts.file)}.corrupt-`;
-        let backup: string | undefined;
-        for (const name of (await readdir(dir)).filter((n) => n.startsWith(prefix))) {
-          if ((await readFile(join(dir, name), 'utf8').catch(() => undefined)) === text) backup = join(dir, name);
-        }
-        if (!backup) {
-          backup = join(dir, `${prefix}${new Date().toISOString().replace(/[:.]/g, '-')}`);
-          await writeFile(backup, text, { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
-            if (err.code !== 'EEXIST') throw err;
-          });
-        }
+        const backup = await keepBackup(this.opts.file, text, 'corrupt');
         this.opts.onProblem?.({
           message: `The saved passwords and logins could not be read (${why}), so Tunnelvision starts without them and will ask for each again. The unreadable file is kept at ${backup}.`,
           backup,

@@ -1,9 +1,10 @@
 // Saved profiles on disk, shared by the CLI and the desktop app: one JSON file, written atomically
 // (temp file + rename, mode 0600), never wiped: an unreadable file is kept as a dated backup.
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { keepBackup } from './backup.js';
 import { PROFILE_FILE_VERSION, profileSchema, type Profile, type ProfileFile } from './schema.js';
 import { formatErrors, parseWith, type FieldError } from './validate.js';
 
@@ -19,6 +20,11 @@ export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env, platform 
 
 export interface LoadReport {
   profiles: Profile[];
+  /**
+   * Entries this version cannot read (hand-edited, or from a future field), exactly as they are in
+   * the file: every save writes them back, so no edit elsewhere loses them.
+   */
+  unreadable: unknown[];
   /** Set when the file could not be used as it was: what happened and where the original is kept. */
   problem?: { message: string; backup: string };
 }
@@ -43,32 +49,37 @@ export class ProfileStore {
     try {
       text = await readFile(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { profiles: [] };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { profiles: [], unreadable: [] };
       throw new ProfileStoreError(`Cannot read ${this.file}: ${(err as Error).message}`);
     }
     let data: unknown;
     try {
       data = JSON.parse(text);
     } catch (err) {
-      return { profiles: [], problem: await this.backup(`${this.file} is not valid JSON (${(err as Error).message})`) };
+      return { profiles: [], unreadable: [], problem: await this.backup(text, `${this.file} is not valid JSON (${(err as Error).message})`) };
     }
     if (!isRecord(data) || !Array.isArray(data.profiles)) {
-      return { profiles: [], problem: await this.backup(`${this.file} is not a Tunnelvision profile file`) };
+      return { profiles: [], unreadable: [], problem: await this.backup(text, `${this.file} is not a Tunnelvision profile file`) };
     }
     if (typeof data.version === 'number' && data.version > PROFILE_FILE_VERSION) {
       throw new ProfileStoreError(`${this.file} was written by a newer Tunnelvision (file version ${data.version}; this one reads ${PROFILE_FILE_VERSION}). Upgrade Tunnelvision; the file was not changed.`);
     }
     const profiles: Profile[] = [];
+    const unreadable: unknown[] = [];
     const errors: FieldError[] = [];
     data.profiles.forEach((raw, i) => {
       const parsed = parseWith(profileSchema, raw, ['profiles', i]);
       if (parsed.ok) profiles.push(parsed.value);
-      else errors.push(...parsed.errors);
+      else {
+        unreadable.push(raw);
+        errors.push(...parsed.errors);
+      }
     });
     if (errors.length) {
-      return { profiles, problem: await this.backup(`${errors.length} problem(s) in ${this.file}:\n${formatErrors(errors)}`) };
+      const problem = await this.backup(text, `${errors.length} problem(s) in ${this.file}, in ${unreadable.length} profile(s) kept in the file as they are but not shown:\n${formatErrors(errors)}`);
+      return { profiles, unreadable, problem };
     }
-    return { profiles };
+    return { profiles, unreadable };
   }
 
   /**
@@ -79,19 +90,19 @@ export class ProfileStore {
     return withFileLock(`${this.file}.lock`, async () => {
       const loaded = await this.load();
       const result = await change(loaded.profiles);
-      await this.save(loaded.profiles);
+      await this.save(loaded.profiles, loaded.unreadable);
       return { result, ...(loaded.problem ? { problem: loaded.problem } : {}) };
     });
   }
 
-  async save(profiles: readonly Profile[]): Promise<void> {
-    const file: ProfileFile = { version: PROFILE_FILE_VERSION, profiles: [...profiles] };
+  /** Writes `profiles`, then `unreadable` entries exactly as they were read. */
+  async save(profiles: readonly Profile[], unreadable: readonly unknown[] = []): Promise<void> {
+    const file = { version: PROFILE_FILE_VERSION, profiles: [...profiles, ...unreadable] } as ProfileFile;
     await writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`);
   }
 
-  private async backup(reason: string): Promise<{ message: string; backup: string }> {
-    const backup = `${this.file}.invalid-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    await copyFile(this.file, backup);
+  private async backup(text: string, reason: string): Promise<{ message: string; backup: string }> {
+    const backup = await keepBackup(this.file, text, 'invalid');
     return { message: `${reason}\nThe original file is kept at ${backup}.`, backup };
   }
 }
