@@ -12,8 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TunnelClient } from '../app/shared/contract.js';
 import { checkDraft, profileDraft } from '../renderer/src/editor/draft.js';
 import { makeTestTls, type TestTls } from './support/cf/tls.js';
-import { nextEvent as next } from './support/events.js';
-import { desktopHarness, knownHostsFor, passwordProfile } from './support/desktop.js';
+import { desktopHarness, knownHostsFor, passwordProfile, runUntilSettled } from './support/desktop.js';
 import { freePort } from './support/net.js';
 import { startSsh2Server, type TestSsh2Server } from './support/ssh2Server.js';
 import { profile as viewProfile } from './renderer/fixtures.js';
@@ -73,14 +72,6 @@ function answerPrompts(client: TunnelClient, profileId: string, answer: string |
     void client.answerPrompt(p.id, answer);
   });
   return asked;
-}
-
-async function runUntilSettled(client: TunnelClient, profileId: string): Promise<string> {
-  const settled = next(client, 'state', (s) => s.profileId === profileId && ['open', 'failed'].includes(s.state.state));
-  await client.start(profileId);
-  const state = (await settled).state.state;
-  await client.stop(profileId);
-  return state;
 }
 
 describe('a stored secret goes only where it was stored for', () => {

@@ -11,7 +11,7 @@ import { answerDirectTcpip } from '../app/engine/directTcpipServer.js';
 import { generateEd25519 } from '../app/engine/keygen.js';
 import type { TunnelClient } from '../app/shared/contract.js';
 import { nextEvent as next } from './support/events.js';
-import { desktopHarness, knownHostsFor, passwordProfile } from './support/desktop.js';
+import { desktopHarness, knownHostsFor, passwordProfile, runUntilSettled } from './support/desktop.js';
 import { freePort } from './support/net.js';
 import { startSsh2Server, type TestSsh2Server } from './support/ssh2Server.js';
 
@@ -60,14 +60,6 @@ function refusePrompts(client: TunnelClient, profileId: string): void {
   client.on('prompt', (p) => {
     if (p.profileId === profileId) void client.answerPrompt(p.id, p.hop.startsWith('anyone@') ? 'anything' : null);
   });
-}
-
-async function runUntilSettled(client: TunnelClient, profileId: string): Promise<string> {
-  const settled = next(client, 'state', (s) => s.profileId === profileId && ['open', 'failed'].includes(s.state.state));
-  await client.start(profileId);
-  const state = (await settled).state.state;
-  await client.stop(profileId);
-  return state;
 }
 
 describe('secrets bound to their use: breaks', () => {

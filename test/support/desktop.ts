@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { EngineHost, type EngineHostOptions } from '../../app/host/engineHost.js';
 import { captureSecrets } from '../../app/host/secretCapture.js';
 import { SecretStore } from '../../app/host/secretStore.js';
+import type { TunnelClient } from '../../app/shared/contract.js';
 import { FakeSafeStorage } from '../host/fakeSafeStorage.js';
 import { forkSpawner, type ForkSpawner } from '../host/forkSpawner.js';
+import { nextEvent } from './events.js';
 import { freePort } from './net.js';
 import { waitForExit } from './proc.js';
 import type { TestSsh2Server } from './ssh2Server.js';
@@ -60,4 +62,13 @@ export async function passwordProfile(id: string, server: TestSsh2Server, passwo
     hostKey: { strict: 'yes', knownHostsFiles: [knownHostsFile] },
     forwards: [{ type: 'local', bindPort: await freePort(), targetHost: '127.0.0.1', targetPort: 9 }],
   };
+}
+
+/** Starts a profile, waits until it is open or failed, stops it, and says which. */
+export async function runUntilSettled(client: TunnelClient, profileId: string): Promise<string> {
+  const settled = nextEvent(client, 'state', (s) => s.profileId === profileId && ['open', 'failed'].includes(s.state.state));
+  await client.start(profileId);
+  const state = (await settled).state.state;
+  await client.stop(profileId);
+  return state;
 }
