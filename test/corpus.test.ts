@@ -191,10 +191,12 @@ describe('damaged profile files', () => {
     expect(report.problem!.message).toContain(report.problem!.backup);
     expect(report.problem!.message).not.toMatch(UNREADABLE);
     expect(readFileSync(report.problem!.backup).equals(original)).toBe(true);
-    // Saving what loaded (a person's next edit) writes a whole, valid file and leaves the backup alone.
+    // Saving what loaded (a person's next edit) writes a whole file, with the entries it could not
+    // read kept as they were, and leaves the backup alone.
     await store.update((profiles) => profiles.length);
     const saved = JSON.parse(readFileSync(store.file, 'utf8')) as { profiles: unknown[] };
-    expect(saved.profiles).toHaveLength(report.profiles.length);
+    expect(saved.profiles).toHaveLength(report.profiles.length + report.unreadable.length);
+    expect(saved.profiles.slice(report.profiles.length)).toEqual(report.unreadable);
     expect(readFileSync(report.problem!.backup).equals(original)).toBe(true);
     expect(readdirSync(store.dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });

@@ -122,30 +122,30 @@ export class SecretStore {
   }
 
   private async read(): Promise<SecretsFile> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(this.opts.file, 'utf8');
+      bytes = await readFile(this.opts.file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 2, secrets: {} };
       throw err;
     }
     try {
-      return parseSecretsFile(text);
+      return parseSecretsFile(bytes.toString('utf8'));
     } catch (err) {
       if (!(err instanceof Damaged)) throw err;
       // Never a permanent failure: the damaged content is set aside and the store starts empty; the next write replaces the file.
-      await this.setAside(text, err.message);
+      await this.setAside(bytes, err.message);
       return { version: 2, secrets: {} };
     }
   }
 
   /** One dated backup per distinct damaged content, and one word to the person about it. */
-  private setAside(text: string, why: string): Promise<void> {
-    const digest = createHash('sha256').update(text).digest('hex');
+  private setAside(bytes: Buffer, why: string): Promise<void> {
+    const digest = createHash('sha256').update(bytes).digest('hex');
     let done = this.setAsideDone.get(digest);
     if (!done) {
       done = (async () => {
-        const backup = await keepBackup(this.opts.file, text, 'corrupt');
+        const backup = await keepBackup(this.opts.file, bytes, 'corrupt');
         this.opts.onProblem?.({
           message: `The saved passwords and logins could not be read (${why}), so Tunnelvision starts without them and will ask for each again. The unreadable file is kept at ${backup}.`,
           backup,

@@ -45,21 +45,22 @@ export class ProfileStore {
    * was copied to a dated backup, so the next save loses nothing.
    */
   async load(): Promise<LoadReport> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(this.file, 'utf8');
+      bytes = await readFile(this.file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { profiles: [], unreadable: [] };
       throw new ProfileStoreError(`Cannot read ${this.file}: ${(err as Error).message}`);
     }
+    const text = bytes.toString('utf8');
     let data: unknown;
     try {
       data = JSON.parse(text);
     } catch (err) {
-      return { profiles: [], unreadable: [], problem: await this.backup(text, `${this.file} is not valid JSON (${(err as Error).message})`) };
+      return { profiles: [], unreadable: [], problem: await this.backup(bytes, `${this.file} is not valid JSON (${(err as Error).message})`) };
     }
     if (!isRecord(data) || !Array.isArray(data.profiles)) {
-      return { profiles: [], unreadable: [], problem: await this.backup(text, `${this.file} is not a Tunnelvision profile file`) };
+      return { profiles: [], unreadable: [], problem: await this.backup(bytes, `${this.file} is not a Tunnelvision profile file`) };
     }
     if (typeof data.version === 'number' && data.version > PROFILE_FILE_VERSION) {
       throw new ProfileStoreError(`${this.file} was written by a newer Tunnelvision (file version ${data.version}; this one reads ${PROFILE_FILE_VERSION}). Upgrade Tunnelvision; the file was not changed.`);
@@ -76,7 +77,7 @@ export class ProfileStore {
       }
     });
     if (errors.length) {
-      const problem = await this.backup(text, `${errors.length} problem(s) in ${this.file}, in ${unreadable.length} profile(s) kept in the file as they are but not shown:\n${formatErrors(errors)}`);
+      const problem = await this.backup(bytes, `${errors.length} problem(s) in ${this.file}, in ${unreadable.length} profile(s) kept in the file as they are but not shown:\n${formatErrors(errors)}`);
       return { profiles, unreadable, problem };
     }
     return { profiles, unreadable };
@@ -101,8 +102,8 @@ export class ProfileStore {
     await writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`);
   }
 
-  private async backup(text: string, reason: string): Promise<{ message: string; backup: string }> {
-    const backup = await keepBackup(this.file, text, 'invalid');
+  private async backup(bytes: Buffer, reason: string): Promise<{ message: string; backup: string }> {
+    const backup = await keepBackup(this.file, bytes, 'invalid');
     return { message: `${reason}\nThe original file is kept at ${backup}.`, backup };
   }
 }
