@@ -323,6 +323,42 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
   /** A write queued behind the engine's, so a test reads what they left. */
   const BARRIER: SecretUse = { kind: 'ssh', host: 'barrier', port: 1, user: 'none', hostKey: `SHA256:${'A'.repeat(43)}` };
 
+  /**
+   * Engine services over one config folder and one secret store, started one after another as the
+   * desktop app would be across restarts: each run opens `p` (answering any prompt with `answer`),
+   * stops, and says what was asked, what the store refused, and which grants the foundation saw.
+   */
+  function loginRuns() {
+    const configDir = mkdtempSync(join(tmpdir(), 'tv-cf-login-'));
+    owned.push({ dispose: async () => rmSync(configDir, { recursive: true, force: true }) });
+    const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
+    const run = async (p: CloudFoundryProfile, answer: string | null) => {
+      const refusals: string[] = [];
+      const service = new EngineService({
+        configDir,
+        secrets: async (ref, use) => {
+          const found = await secrets.lookup(ref, use);
+          if (!found.found) refusals.push(found.why);
+          return found.found ? found.value : undefined;
+        },
+        keeper: secrets,
+        ca: world.tls.ca,
+      });
+      const asked: string[] = [];
+      service.on('prompt', (q) => (asked.push(q.kind), void service.answerPrompt(q.id, answer)));
+      await service.saveProfile(p);
+      const grants = world.foundation.grants.length;
+      const done = new Promise<TunnelState>((resolve) => service.on('state', ({ state }) => (state.state === 'open' || state.state === 'failed') && resolve(state)));
+      await service.start(p.id);
+      const state = await done;
+      await service.dispose();
+      // Queued behind the last keep, so the next run reads what this one left.
+      await secrets.set('barrier', 'x', BARRIER);
+      return { state: state.state, asked, refusals, grants: world.foundation.grants.slice(grants) };
+    };
+    return { run, configDir };
+  }
+
   const sealedRefs = (file: string) => Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { secrets: Record<string, string> }).secrets);
 
   it('keeps only the refresh token, reuses it after an app restart without asking, and forgets it with the profile', async () => {
@@ -394,60 +430,19 @@ describe('a password login kept as a secret, as the desktop app keeps it', () =>
     world.foundation.rotateRefreshTokens = true;
     // Access tokens that expire inside the refresh margin: every use refreshes, so the kept token must follow.
     world.foundation.accessTokenTtlS = 30;
-    const configDir = mkdtempSync(join(tmpdir(), 'tv-cf-login-'));
-    owned.push({ dispose: async () => rmSync(configDir, { recursive: true, force: true }) });
-    const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
+    const { run } = loginRuns();
     const p = await profile({ login: { method: 'password', username: world.foundation.user } });
-    const run = async (answer: string | null) => {
-      const service = new EngineService({ configDir, secrets: (ref, use) => secrets.get(ref, use), keeper: secrets, ca: world.tls.ca });
-      const asked: string[] = [];
-      service.on('prompt', (q) => (asked.push(q.kind), void service.answerPrompt(q.id, answer)));
-      await service.saveProfile(p);
-      const grants = world.foundation.grants.length;
-      const done = new Promise<TunnelState>((resolve) => service.on('state', ({ state }) => (state.state === 'open' || state.state === 'failed') && resolve(state)));
-      await service.start(p.id);
-      const state = await done;
-      await service.dispose();
-      // Queued behind the last keep, so the next run reads what this one left.
-      await secrets.set('barrier', 'x', BARRIER);
-      return { state: state.state, asked, grants: world.foundation.grants.slice(grants) };
-    };
-    const first = await run(world.foundation.password);
+    const first = await run(p, world.foundation.password);
     expect(first).toMatchObject({ state: 'open', asked: ['password'] });
     expect(first.grants.filter((g) => g === 'refresh_token').length).toBeGreaterThan(0);
-    const second = await run(null);
+    const second = await run(p, null);
     expect(second).toMatchObject({ state: 'open', asked: [] });
     expect(second.grants[0]).toBe('refresh_token');
   });
 
   it('never serves a login kept over verified https to the same API and user without verification (skip-TLS, plain http allowed)', async () => {
-    const configDir = mkdtempSync(join(tmpdir(), 'tv-cf-login-'));
-    owned.push({ dispose: async () => rmSync(configDir, { recursive: true, force: true }) });
-    const secrets = new SecretStore({ file: join(configDir, 'secrets.json'), safeStorage: new FakeSafeStorage(), confirmPlainStorage: async () => false });
+    const { run, configDir } = loginRuns();
     const verified = await profile({ login: { method: 'password', username: world.foundation.user } });
-    const run = async (p: CloudFoundryProfile, answer: string | null) => {
-      const refusals: string[] = [];
-      const service = new EngineService({
-        configDir,
-        secrets: async (ref, use) => {
-          const found = await secrets.lookup(ref, use);
-          if (!found.found) refusals.push(found.why);
-          return found.found ? found.value : undefined;
-        },
-        keeper: secrets,
-        ca: world.tls.ca,
-      });
-      const asked: string[] = [];
-      service.on('prompt', (q) => (asked.push(q.kind), void service.answerPrompt(q.id, answer)));
-      await service.saveProfile(p);
-      const grants = world.foundation.grants.length;
-      const done = new Promise<TunnelState>((resolve) => service.on('state', ({ state }) => (state.state === 'open' || state.state === 'failed') && resolve(state)));
-      await service.start(p.id);
-      const state = await done;
-      await service.dispose();
-      await secrets.set('barrier', 'x', BARRIER);
-      return { state: state.state, asked, refusals, grants: world.foundation.grants.slice(grants) };
-    };
     expect(await run(verified, world.foundation.password)).toMatchObject({ state: 'open', asked: ['password'] });
     // The same profile (so the same reference), saved again with verification off: the page or an
     // import could, and anyone on the network path could then answer as the foundation.
@@ -555,3 +550,4 @@ describe('service credentials in every shape', () => {
     expect(open.hops[0]!.label).toBe(`ssh-proxy ${legacy.sshEndpoint}`);
   });
 });
+
