@@ -9,6 +9,7 @@ import { formatForwardSpec } from '../profiles/forwardSpec.js';
 import { importSshConfig, importSshConfigText, loadSshConfig, type SshConfigImport } from '../profiles/sshConfig.js';
 import type { Profile } from '../profiles/schema.js';
 import { ProfileStore, ProfileStoreError, defaultConfigDir, type LoadReport } from '../profiles/store.js';
+import type { IncomingProfiles } from '../profiles/importReview.js';
 import type { ImportReport } from '../profiles/transfer.js';
 import { formatErrors, type Parsed } from '../profiles/validate.js';
 import { cliPrompter } from './prompter.js';
@@ -262,7 +263,7 @@ export function buildProgram(): Command {
     .option('--yes', 'import without asking (for scripts); the review is still printed')
     .addHelpText('after', IMPORT_HELP)
     .action(async (file: string, o: { configDir: string; yes?: boolean }) => {
-      const { includesNote } = await import('../profiles/importReview.js');
+      const { incomingFromSshConfig } = await import('../profiles/importReview.js');
       let parsed: Parsed<SshConfigImport & { ignoredIncludes?: number }>;
       if (file === '~/.ssh/config') {
         parsed = importSshConfig(await loadSshConfig());
@@ -272,17 +273,12 @@ export function buildProgram(): Command {
         });
         parsed = importSshConfigText(text, file);
       }
-      if (!parsed.ok) {
-        process.stderr.write(`tunnelvision: ${formatErrors(parsed.errors).replace(/\n/g, '\n  ')}\n`);
+      const incoming = incomingFromSshConfig(parsed);
+      if ('error' in incoming) {
+        process.stderr.write(`tunnelvision: ${incoming.error.replace(/\n/g, '\n  ')}\n`);
         process.exitCode = 1;
         return;
       }
-      const ignored = parsed.value.ignoredIncludes ?? 0;
-      const incoming = {
-        json: JSON.stringify(parsed.value.profiles),
-        skipped: parsed.value.skipped.map((s) => ({ entry: `Host ${s.alias}`, reason: s.reason.replace(/\n/g, '; ') })),
-        notes: ignored > 0 ? [includesNote(ignored)] : [],
-      };
       await importReviewed(o.configDir, incoming, { source: file, yes: !!o.yes, stdinIsData: false });
     });
 
@@ -300,14 +296,8 @@ one, nothing is imported unless --yes is given.
 Exit status: 0 imported, 1 declined, not an export, or some profiles skipped, 2 wrong usage
 (including no terminal and no --yes).`;
 
-interface Incoming {
-  json: string;
-  skipped: ImportReport['skipped'];
-  notes: string[];
-}
-
 /** Prints the review, asks (or takes --yes), then merges under the store's lock. */
-async function importReviewed(configDir: string, incoming: Incoming, how: { source: string; yes: boolean; stdinIsData: boolean }): Promise<void> {
+async function importReviewed(configDir: string, incoming: IncomingProfiles, how: { source: string; yes: boolean; stdinIsData: boolean }): Promise<void> {
   const { reviewImport, formatReview } = await import('../profiles/importReview.js');
   const { loaded } = await loadStore(configDir);
   const reviewed = reviewImport(loaded.profiles, incoming.json, incoming.notes);

@@ -2,6 +2,8 @@
 // every field that changes what the tunnel trusts, reads, exposes or starts. Each finding comes from
 // one rule below; a new security-relevant field is one more rule.
 import type { CloudFoundryProfile, Endpoint, Forward, Profile, SshProfile } from './schema.js';
+import type { SshConfigImport } from './sshConfig.js';
+import { formatErrors, type Parsed } from './validate.js';
 import { planBasis, planImport, type ImportAction, type ImportReport, type PlannedProfile } from './transfer.js';
 import { isLoopback } from '../shared/address.js';
 
@@ -134,13 +136,30 @@ export function reviewEntry(planned: PlannedProfile, before?: Profile): ReviewEn
   return { id: profile.id, name: visible(profile.name), action, destination: visible(destination(profile)), findings };
 }
 
+/** Profiles to import, as JSON, with the Hosts an ssh_config import could not use and notes on the source. */
+export interface IncomingProfiles {
+  json: string;
+  skipped: ImportReport['skipped'];
+  notes: string[];
+}
+
+/** An ssh_config import as profiles to review: Hosts it could not use become skipped entries, skipped Includes a note. */
+export function incomingFromSshConfig(parsed: Parsed<SshConfigImport & { ignoredIncludes?: number }>): IncomingProfiles | { error: string } {
+  if (!parsed.ok) return { error: formatErrors(parsed.errors) };
+  const ignored = parsed.value.ignoredIncludes ?? 0;
+  return {
+    json: JSON.stringify(parsed.value.profiles),
+    skipped: parsed.value.skipped.map((s) => ({ entry: `Host ${s.alias}`, reason: s.reason.replace(/\n/g, '; ') })),
+    notes: ignored > 0 ? [includesNote(ignored)] : [],
+  };
+}
+
 /** The note a review carries when a received ssh_config's Include lines were skipped. */
 export function includesNote(count: number): string {
   return `${count} Include line${count === 1 ? ' was' : 's were'} not followed: the files a received ssh_config includes are not the file you picked, so they were not read.`;
 }
 
-/** The review of importing `text` (JSON) into `existing`; nothing is saved. */
-/** The review, and the basis (planBasis) that applying it must still find. */
+/** The review of importing `text` (JSON) into `existing`, and the basis (planBasis) that applying it must still find; nothing is saved. */
 export function reviewImport(existing: readonly Profile[], text: string, notes: string[] = []): { review: ImportReview; basis: string } | { error: string } {
   const plan = planImport(existing, text);
   if ('error' in plan) return plan;

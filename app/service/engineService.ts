@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { cloudFoundryConnector, loginSecretRef, type CloudFoundryTunnelConnector } from '../cloudfoundry/connector.js';
-import type { EventPayload, ImportReport, ImportSource, MethodResult, PromptAnswer, PromptRequest, TunnelService } from '../shared/contract.js';
+import type { EventPayload, ImportSource, MethodResult, PromptAnswer, PromptRequest, TunnelService } from '../shared/contract.js';
 import type { EventName } from '../shared/contract.js';
 import { Emitter } from '../shared/emitter.js';
 import { TunnelError } from '../shared/errors.js';
@@ -20,10 +20,10 @@ import type { Profile } from '../profiles/schema.js';
 import { keepRefsInPlace } from '../profiles/secretRefs.js';
 import type { SecretUse } from '../profiles/secretUse.js';
 import { ProfileStore } from '../profiles/store.js';
-import { includesNote, reviewImport } from '../profiles/importReview.js';
-import { importSshConfig, importSshConfigText, loadSshConfig, type SshConfigImport } from '../profiles/sshConfig.js';
+import { incomingFromSshConfig, reviewImport, type IncomingProfiles } from '../profiles/importReview.js';
+import { importSshConfig, importSshConfigText, loadSshConfig } from '../profiles/sshConfig.js';
 import { exportProfiles, importProfiles } from '../profiles/transfer.js';
-import { formatErrors, parseProfile, type Parsed } from '../profiles/validate.js';
+import { parseProfile } from '../profiles/validate.js';
 import { probeEndpoint, type ProbeCheck } from './probe.js';
 
 const STATS_INTERVAL_MS = 1_000;
@@ -60,7 +60,7 @@ export class EngineService extends Emitter<Events> implements TunnelService {
   private readonly cfConnectors = new Map<string, CloudFoundryTunnelConnector>();
   private readonly prompts = new Map<string, { profileId: string; answer: (a: PromptAnswer) => void }>();
   /** What each open import review showed, by reviewId: applyImport saves exactly that, or nothing. */
-  private readonly reviews = new Map<string, { incoming: Incoming; basis: string }>();
+  private readonly reviews = new Map<string, { incoming: IncomingProfiles; basis: string }>();
   private demo: Promise<Demo> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private disposed: Promise<void> | undefined;
@@ -325,39 +325,26 @@ export class EngineService extends Emitter<Events> implements TunnelService {
   }
 }
 
-/** Profiles to import, as JSON, with the Hosts an ssh_config import could not use and notes on the source. */
-interface Incoming {
-  json: string;
-  skipped: ImportReport['skipped'];
-  notes: string[];
+async function incomingProfiles(source: ImportSource): Promise<IncomingProfiles | { error: string }> {
+  if (source.kind === 'profiles') return { json: source.text, skipped: [], notes: [] };
+  if (source.kind === 'sshConfig') return flatError(incomingFromSshConfig(importSshConfigText(source.text)));
+  // The person's own config, which they wrote: read as ssh reads it, Includes and all.
+  const file = join(homedir(), '.ssh', 'config');
+  try {
+    if (!(await stat(file)).isFile()) return { error: `${file} is not a file.` };
+  } catch {
+    return { error: `There is no ${file}.` };
+  }
+  try {
+    return flatError(incomingFromSshConfig(importSshConfig(await loadSshConfig(file))));
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }
 
-async function incomingProfiles(source: ImportSource): Promise<Incoming | { error: string }> {
-  if (source.kind === 'profiles') return { json: source.text, skipped: [], notes: [] };
-  let parsed: Parsed<SshConfigImport & { ignoredIncludes?: number }>;
-  if (source.kind === 'sshConfig') {
-    parsed = importSshConfigText(source.text);
-  } else {
-    // The person's own config, which they wrote: read as ssh reads it, Includes and all.
-    const file = join(homedir(), '.ssh', 'config');
-    try {
-      if (!(await stat(file)).isFile()) return { error: `${file} is not a file.` };
-    } catch {
-      return { error: `There is no ${file}.` };
-    }
-    try {
-      parsed = importSshConfig(await loadSshConfig(file));
-    } catch (err) {
-      return { error: (err as Error).message };
-    }
-  }
-  if (!parsed.ok) return { error: formatErrors(parsed.errors).replace(/\n/g, '; ') };
-  const ignored = parsed.value.ignoredIncludes ?? 0;
-  return {
-    json: JSON.stringify(parsed.value.profiles),
-    skipped: parsed.value.skipped.map((s) => ({ entry: `Host ${s.alias}`, reason: s.reason.replace(/\n/g, '; ') })),
-    notes: ignored > 0 ? [includesNote(ignored)] : [],
-  };
+/** Errors cross the contract as one line. */
+function flatError<T extends object>(result: T | { error: string }): T | { error: string } {
+  return 'error' in result ? { error: result.error.replace(/\n/g, '; ') } : result;
 }
 
 function freeLocalPort(): Promise<number> {
