@@ -7,7 +7,7 @@ import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 type Algorithms = NonNullable<ConnectConfig['algorithms']>;
 import type { Endpoint, HostKeyPolicy, Keepalive } from '../profiles/schema.js';
 import { sshSecretUse } from '../profiles/secretUse.js';
-import { hostPort } from '../shared/address.js';
+import { hopLabel, hostPort } from '../shared/address.js';
 import { TunnelError } from '../shared/errors.js';
 import { stripControls } from '../shared/terminalText.js';
 import { makeAuthHandler, planAttempts } from './auth.js';
@@ -41,9 +41,6 @@ export interface HopInfo {
   hostKey?: HostKeyInfo;
 }
 
-export function hopLabel(e: Pick<Endpoint, 'host' | 'port'> & { user?: string | undefined }): string {
-  return `${e.user ? `${e.user}@` : ''}${hostPort(e.host, e.port)}`;
-}
 
 /** A live chain of SSH clients; the last one is the session the forwards use. */
 export class Session {

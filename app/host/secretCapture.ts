@@ -5,7 +5,7 @@
 // this connection only.
 import { userInfo } from 'node:os';
 import { sshSecretUse, type SecretUse } from '../profiles/secretUse.js';
-import { hostPort } from '../shared/address.js';
+import { hopLabel } from '../shared/address.js';
 import type { EventPayload, PromptAnswer, TunnelClient } from '../shared/contract.js';
 import type { SetResult } from './secretStore.js';
 
@@ -57,8 +57,7 @@ export function captureSecrets(client: TunnelClient, sink: SecretSink, onResult:
     const auth = endpoint?.auth;
     const ref = secret.kind === 'password' ? (auth?.method === 'password' ? auth.passwordRef : undefined) : auth?.method === 'key' ? auth.passphraseRef : undefined;
     // The profile may have been saved again since the tunnel started: keep the secret only if this endpoint is still the hop it was typed for.
-    // (The engine labels a hop user@host:port, app/engine/session.ts hopLabel; not imported, it would bring ssh2 into main.)
-    if (!endpoint || `${endpoint.user ?? defaultUser}@${hostPort(endpoint.host, endpoint.port)}` !== secret.hop) return;
+    if (!endpoint || hopLabel({ ...endpoint, user: endpoint.user ?? defaultUser }) !== secret.hop) return;
     if (ref && hostKey) onResult(profileId, await sink.set(ref, secret.value, sshSecretUse(endpoint, defaultUser, hostKey)));
   }
 

@@ -8,3 +8,8 @@ export function isLoopback(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
+
+/** How a hop is named in states, prompts and errors: `user@host:port` (the engine and main both read it). */
+export function hopLabel(e: { host: string; port: number; user?: string | undefined }): string {
+  return `${e.user ? `${e.user}@` : ''}${hostPort(e.host, e.port)}`;
+}
